@@ -1,0 +1,18 @@
+export { AuthError, authErrorKinds, isAuthError, isAuthErrorKind, toAuthError } from './errors.js';
+export type { AuthErrorCause, AuthErrorData, AuthErrorKind, AuthErrorOptions } from './errors.js';
+export { createUnrefClock } from './clock.js';
+export type { TimerClock } from './clock.js';
+export type { CallOptions, MarketigerApi, MrkterApi, MrkterIdentity, TokenSet } from './services/types.js';
+export type { HttpOptions } from './services/http.js';
+export { createMarketigerApi } from './services/marketigerApi.js';
+export type { MarketigerApiOptions } from './services/marketigerApi.js';
+export { createMrkterApi } from './services/mrkterApi.js';
+export type { MrkterApiOptions } from './services/mrkterApi.js';
+export { marketigerMachine } from './machines/marketigerMachine.js';
+export type { MarketigerContext, MarketigerEvent, MarketigerInput } from './machines/marketigerMachine.js';
+export { mrkterMachine } from './machines/mrkterMachine.js';
+export type { MrkterContext, MrkterEvent, MrkterInput } from './machines/mrkterMachine.js';
+export { marketigerActors } from './services/marketigerActors.js';
+export { mrkterActors } from './services/mrkterActors.js';
+export { createAuthorizedAxios } from './client/createAuthorizedAxios.js';
+export type { AuthorizedAxiosConfig } from './client/createAuthorizedAxios.js';

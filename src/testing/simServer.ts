@@ -1,0 +1,299 @@
+/**
+ * The HTTP plumbing both provider simulators share: a real `node:http` server on loopback with a
+ * route table, JSON and form bodies, CORS for browser pages, per-route request counts and log,
+ * a clock that drives the `Date` header, and injectable faults.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** A route key: the method and the path, e.g. `'POST /v2/Auth/Login'`. */
+export type RouteKey = string;
+
+/**
+ * A fault a simulator injects on a route instead of (or before) its normal answer.
+ * `times` limits how many requests it applies to (default: every one until cleared);
+ * `probability` applies it to that share of requests (default 1), drawn from the simulator's `random`.
+ */
+export type SimFault = (
+  | { kind: 'latency'; ms: number }
+  | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
+  | { kind: 'drop' }
+  | { kind: 'hang' }
+  | { kind: 'malformed'; body: string; status?: number; contentType?: string }
+  | { kind: 'rateLimit'; retryAfter?: string }
+  | { kind: 'trickle'; intervalMs: number; status?: number; body?: string }
+) & { times?: number; probability?: number };
+
+export interface SimRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** JSON bodies parsed, form bodies as an object of strings, anything else the raw text. */
+  body: unknown;
+  rawBody: string;
+  contentType: string;
+}
+
+export interface SimResponse {
+  status: number;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as is (with `contentType`, default text/plain). */
+  text?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export type SimHandler = (request: SimRequest) => SimResponse | Promise<SimResponse>;
+
+export interface SimLogEntry {
+  route: RouteKey;
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  status: number | 'dropped' | 'hung';
+}
+
+export interface SimServerOptions {
+  routes: Record<RouteKey, SimHandler>;
+  host?: string;
+  port?: number;
+  /** The simulator's clock (epoch ms); drives token expiry and the `Date` header. Default `Date.now`. */
+  now?: () => number;
+  /** Source of randomness for fault probabilities. Default `Math.random`. */
+  random?: () => number;
+  faults?: Record<RouteKey, SimFault | SimFault[]>;
+  /** Largest request body read, in bytes (default 64 KiB); larger ones get 413. */
+  maxRequestBytes?: number;
+}
+
+export interface SimServer {
+  /** The origin, e.g. `http://127.0.0.1:43123`. */
+  readonly url: string;
+  readonly port: number;
+  /** Requests seen per route key (faulted ones included); unknown routes count under `'unmatched'`. */
+  readonly counts: Record<RouteKey, number>;
+  /** The most recent requests (at most 10 000), headers included: for tests that check what was sent where. */
+  readonly log: SimLogEntry[];
+  requestCount(route: RouteKey): number;
+  /** Adds a fault to a route (faults apply in the order added). */
+  injectFault(route: RouteKey, fault: SimFault): void;
+  clearFaults(route?: RouteKey): void;
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+const LOG_LIMIT = 10_000;
+const corsHeaders = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, x-account-id, x-session-id',
+  'Access-Control-Expose-Headers': 'Date, Retry-After',
+  'Access-Control-Max-Age': '600',
+};
+
+/** The HTML page a failing proxy or server typically sends: what clients must not parse as JSON. */
+export const HTML_ERROR_PAGE =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
+
+/** Starts a simulator server on loopback. */
+export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const maxRequestBytes = options.maxRequestBytes ?? 64 * 1024;
+  const counts: Record<RouteKey, number> = Object.create(null);
+  const log: SimLogEntry[] = [];
+  const faults = new Map<RouteKey, (SimFault & { used: number })[]>();
+  for (const [route, f] of Object.entries(options.faults ?? {})) {
+    for (const fault of Array.isArray(f) ? f : [f]) addFault(route, fault);
+  }
+  const sockets = new Set<Socket>();
+  const hung = new Set<ServerResponse>();
+
+  function addFault(route: RouteKey, fault: SimFault) {
+    const list = faults.get(route) ?? [];
+    list.push({ ...fault, used: 0 });
+    faults.set(route, list);
+  }
+
+  function takeFaults(route: RouteKey): SimFault[] {
+    const list = faults.get(route);
+    if (!list) return [];
+    const taken: SimFault[] = [];
+    for (const fault of list) {
+      if (fault.times !== undefined && fault.used >= fault.times) continue;
+      if (fault.probability !== undefined && random() >= fault.probability) continue;
+      fault.used++;
+      taken.push(fault);
+    }
+    return taken;
+  }
+
+  function record(entry: SimLogEntry) {
+    log.push(entry);
+    if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT);
+  }
+
+  function send(res: ServerResponse, response: SimResponse) {
+    const headers: Record<string, string> = { ...corsHeaders, Date: new Date(now()).toUTCString(), ...response.headers };
+    let body = '';
+    if (response.json !== undefined) {
+      body = JSON.stringify(response.json);
+      headers['Content-Type'] = 'application/json; charset=utf-8';
+    } else if (response.text !== undefined) {
+      body = response.text;
+      headers['Content-Type'] = response.contentType ?? 'text/plain; charset=utf-8';
+    }
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+    res.writeHead(response.status, headers);
+    res.end(body);
+  }
+
+  async function readBody(req: IncomingMessage): Promise<string | null> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxRequestBytes) return null;
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, corsHeaders);
+      res.end();
+      return;
+    }
+    const key = `${method} ${url.pathname}`;
+    const handler = options.routes[key];
+    const route = handler ? key : 'unmatched';
+    counts[route] = (counts[route] ?? 0) + 1;
+    const rawBody = await readBody(req);
+    if (rawBody === null) {
+      record({ route, method, path: url.pathname, headers: req.headers, status: 413 });
+      send(res, { status: 413, json: { error: 'request_too_large' } });
+      return;
+    }
+    for (const fault of takeFaults(key)) {
+      switch (fault.kind) {
+        case 'latency':
+          await new Promise((r) => setTimeout(r, fault.ms));
+          break;
+        case 'drop':
+          record({ route, method, path: url.pathname, headers: req.headers, status: 'dropped' });
+          req.socket.destroy();
+          return;
+        case 'hang':
+          record({ route, method, path: url.pathname, headers: req.headers, status: 'hung' });
+          hung.add(res);
+          return;
+        case 'status':
+          record({ route, method, path: url.pathname, headers: req.headers, status: fault.status });
+          send(res, {
+            status: fault.status,
+            text: fault.body ?? HTML_ERROR_PAGE,
+            contentType: fault.contentType ?? 'text/html; charset=utf-8',
+            ...(fault.headers ? { headers: fault.headers } : {}),
+          });
+          return;
+        case 'malformed':
+          record({ route, method, path: url.pathname, headers: req.headers, status: fault.status ?? 200 });
+          send(res, {
+            status: fault.status ?? 200,
+            text: fault.body,
+            contentType: fault.contentType ?? 'application/json; charset=utf-8',
+          });
+          return;
+        case 'rateLimit':
+          record({ route, method, path: url.pathname, headers: req.headers, status: 429 });
+          send(res, {
+            status: 429,
+            json: { error: 'too_many_requests', error_description: 'Too many requests' },
+            headers: { 'Retry-After': fault.retryAfter ?? '1' },
+          });
+          return;
+        case 'trickle': {
+          record({ route, method, path: url.pathname, headers: req.headers, status: fault.status ?? 200 });
+          const body = fault.body ?? '{"success":true,"data":{}}';
+          res.writeHead(fault.status ?? 200, { ...corsHeaders, 'Content-Type': 'application/json' });
+          let i = 0;
+          const tick = setInterval(() => {
+            if (res.destroyed || i >= body.length) {
+              clearInterval(tick);
+              if (!res.destroyed) res.end();
+              return;
+            }
+            res.write(body[i++]);
+          }, fault.intervalMs);
+          res.on('close', () => clearInterval(tick));
+          return;
+        }
+      }
+    }
+    if (!handler) {
+      record({ route, method, path: url.pathname, headers: req.headers, status: 404 });
+      send(res, { status: 404, json: { message: 'Not Found' } });
+      return;
+    }
+    const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    let body: unknown = rawBody;
+    if (contentType === 'application/json') {
+      try {
+        body = rawBody ? JSON.parse(rawBody) : undefined;
+      } catch {
+        body = undefined;
+      }
+    } else if (contentType === 'application/x-www-form-urlencoded') {
+      body = Object.fromEntries(new URLSearchParams(rawBody));
+    }
+    const response = await handler({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body, rawBody, contentType });
+    record({ route, method, path: url.pathname, headers: req.headers, status: response.status });
+    send(res, response);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, { status: 500, text: HTML_ERROR_PAGE, contentType: 'text/html' });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 2000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    counts,
+    log,
+    requestCount: (route) => counts[route] ?? 0,
+    injectFault: addFault,
+    clearFaults(route) {
+      if (route) faults.delete(route);
+      else faults.clear();
+    },
+    resetCounts() {
+      for (const k of Object.keys(counts)) delete counts[k];
+      log.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hung) res.destroy();
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
