@@ -1,0 +1,209 @@
+/**
+ * The one place that reads Marketiger's answers. Every parser checks the shape and the types of a
+ * response before anything is used, and turns everything else into an `AuthError` whose message is
+ * written here (never copied from the body) and whose cause holds at most the status and the
+ * server's `error.type` code.
+ *
+ * The guide (seeds/000) documents the envelopes `{ success: true, data }` and
+ * `{ success: false, error: { type, message } }`, 400 `AUTHENTICATION` for a wrong password,
+ * 401 `AUTHENTICATION` for a missing, invalid or expired access token and 403 `NO_PERMISSION`.
+ * Where it is silent, the assumption is written beside the parser that makes it.
+ */
+import { AuthError, type AuthErrorCause, type AuthErrorKind } from '../errors.js';
+import { type HttpResponse, statusError } from './http.js';
+import { readJwtExpiry } from './jwt.js';
+import type { TokenSet } from './types.js';
+
+/** A Marketiger answer read as the guide's envelope. */
+export type MarketigerEnvelope =
+  | { success: true; data: unknown }
+  | { success: false; errorType: string | undefined }
+  | { success: undefined };
+
+/** A JWS compact serialisation: three base64url segments (the signature may be empty only for `alg: none`). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** `error.type` is a code such as `AUTHENTICATION`; anything else is not kept, so no server prose reaches a cause. */
+const ERROR_TYPE_SHAPE = /^[A-Z][A-Z0-9_]{0,63}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads the envelope. `success` must be the boolean `true` or `false` (a string `"true"` is not an
+ * envelope); `error.type` is kept only when it looks like a code.
+ */
+export function readEnvelope(json: unknown): MarketigerEnvelope {
+  if (!isObject(json)) return { success: undefined };
+  if (json['success'] === true) return { success: true, data: json['data'] };
+  if (json['success'] === false) {
+    const error = json['error'];
+    const type = isObject(error) ? error['type'] : undefined;
+    return {
+      success: false,
+      errorType: typeof type === 'string' && ERROR_TYPE_SHAPE.test(type) ? type : undefined,
+    };
+  }
+  return { success: undefined };
+}
+
+function causeOf(response: HttpResponse, serverError: string | undefined): AuthErrorCause {
+  return { name: 'HttpStatus', code: String(response.status), ...(serverError ? { serverError } : {}) };
+}
+
+function fail(
+  kind: AuthErrorKind,
+  response: HttpResponse,
+  serverError: string | undefined,
+  message?: string,
+) {
+  return new AuthError(kind, {
+    status: response.status,
+    cause: causeOf(response, serverError),
+    ...(message ? { message } : {}),
+  });
+}
+
+function badShape(response: HttpResponse, what: string, serverError?: string): AuthError {
+  return fail(
+    'bad_response',
+    response,
+    serverError,
+    `The Marketiger ${what} answer is not in the documented shape.`,
+  );
+}
+
+function isSuccessStatus(status: number): boolean {
+  // The guide documents 200; any 2xx is read as the same envelope rather than refused for its status.
+  return status >= 200 && status < 300;
+}
+
+/** 429 and 5xx mean the same on every route, whatever the body says (often an HTML page). */
+function isWeatherStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/**
+ * Reads a login or refresh answer into a {@link TokenSet}.
+ *
+ * Assumptions where the guide is silent: the access token must be a JWT (the guide says "Bearer token
+ * authentication (JWT)"), so anything else is `bad_response`; the refresh token is any non-empty
+ * string without control characters (the guide shows an opaque "refresh_token_string_here") and is
+ * required in both answers, since the guide's refresh answer always carries a new one. A JWT
+ * without `exp` gives `accessTokenExpiresAt: null` and the machine applies its default lifetime.
+ */
+export function parseTokenAnswer(response: HttpResponse, what: 'login' | 'refresh'): TokenSet {
+  const envelope = readEnvelope(response.json);
+  if (!isSuccessStatus(response.status) || envelope.success === false) {
+    const serverError = envelope.success === false ? envelope.errorType : undefined;
+    throw what === 'login' ? loginError(response, serverError) : refreshError(response, serverError);
+  }
+  if (envelope.success !== true || !isObject(envelope.data)) throw badShape(response, what);
+  const { accessToken, refreshToken } = envelope.data;
+  if (typeof accessToken !== 'string' || !JWT_SHAPE.test(accessToken)) throw badShape(response, what);
+  if (
+    typeof refreshToken !== 'string' ||
+    refreshToken.length === 0 ||
+    CONTROL_CHARACTERS.test(refreshToken)
+  ) {
+    throw badShape(response, what);
+  }
+  const expiresAt = readJwtExpiry(accessToken);
+  // Three segments that do not decode (bad base64, a payload that is not a JSON object) are no JWT either.
+  if (expiresAt === undefined) throw badShape(response, what);
+  return {
+    accessToken,
+    refreshToken,
+    // `exp` is on the server's clock; subtracting the skew puts it on ours.
+    accessTokenExpiresAt: expiresAt === null ? null : expiresAt - response.clockSkewMs,
+    clockSkewMs: response.clockSkewMs,
+  };
+}
+
+/**
+ * A refused login. The guide documents 400 `AUTHENTICATION` for wrong credentials; we read
+ * `AUTHENTICATION` the same at 401 and in a 200 with `success: false`, and any 401 as refused
+ * credentials too (a login has no session that could have expired). `NO_PERMISSION` is
+ * `no_permission`. Everything else goes to the shared status fallback, typed and with its status.
+ */
+function loginError(response: HttpResponse, serverError: string | undefined): AuthError {
+  const { status } = response;
+  if (isWeatherStatus(status)) return statusError(response, serverError);
+  if (serverError === 'AUTHENTICATION' || status === 401) {
+    return fail('invalid_credentials', response, serverError);
+  }
+  if (serverError === 'NO_PERMISSION' || status === 403) return fail('no_permission', response, serverError);
+  if (isSuccessStatus(status)) return badShape(response, 'login', serverError);
+  return statusError(response, serverError);
+}
+
+/**
+ * A refused refresh. The guide does not say how the refresh endpoint refuses a token; DESIGN.md
+ * settles it: 400, 401 and 403 (whatever the body) mean the refresh token is no good and the session is
+ * over, `session_expired`, never retried. So do `AUTHENTICATION` and `NO_PERMISSION` in a 200 with
+ * `success: false`. 429 and 5xx stay retryable.
+ */
+function refreshError(response: HttpResponse, serverError: string | undefined): AuthError {
+  const { status } = response;
+  if (isWeatherStatus(status)) return statusError(response, serverError);
+  const refused =
+    status === 400 ||
+    status === 401 ||
+    status === 403 ||
+    (isSuccessStatus(status) && (serverError === 'AUTHENTICATION' || serverError === 'NO_PERMISSION'));
+  if (refused) return fail('session_expired', response, serverError);
+  if (isSuccessStatus(status)) return badShape(response, 'refresh', serverError);
+  return statusError(response, serverError);
+}
+
+/**
+ * Reads `GET /Project/HasAccesToProject`. The guide shows the request, not the answer. We accept
+ * `{ success: true, data: true }` as access and `data: false` as none; a 403 on this route is the
+ * guide's "User has no permission for this project", so it is `no_project_access` too, as is
+ * `NO_PERMISSION` in a 200 with `success: false`. Any other `data` (a string `"true"`, an object)
+ * is `bad_response`: a yes/no question answered with something else is not a yes.
+ */
+export function parseProjectAccess(response: HttpResponse): void {
+  const envelope = readEnvelope(response.json);
+  const serverError = envelope.success === false ? envelope.errorType : undefined;
+  if (!isSuccessStatus(response.status) || envelope.success === false) {
+    if (response.status === 403 || serverError === 'NO_PERMISSION') {
+      throw fail('no_project_access', response, serverError);
+    }
+    throw apiError(response, serverError, 'project access');
+  }
+  if (envelope.success !== true || typeof envelope.data !== 'boolean')
+    throw badShape(response, 'project access');
+  if (!envelope.data) throw fail('no_project_access', response, undefined);
+}
+
+/**
+ * Reads `GET /Project/GetProjects`. The guide shows the request, not the answer; we require the
+ * success envelope and hand back its `data` as sent (any JSON value but absent), since authcharts
+ * does not interpret projects.
+ */
+export function parseProjects(response: HttpResponse): unknown {
+  const envelope = readEnvelope(response.json);
+  if (!isSuccessStatus(response.status) || envelope.success === false) {
+    throw apiError(response, envelope.success === false ? envelope.errorType : undefined, 'projects');
+  }
+  if (envelope.success !== true || envelope.data === undefined) throw badShape(response, 'projects');
+  return envelope.data;
+}
+
+/**
+ * A refused call with an access token: 401 (the guide: missing, invalid or expired token) and
+ * `AUTHENTICATION` are `session_expired`; 403 and `NO_PERMISSION` are `no_permission`; the rest the
+ * shared fallback.
+ */
+function apiError(response: HttpResponse, serverError: string | undefined, what: string): AuthError {
+  const { status } = response;
+  if (isWeatherStatus(status)) return statusError(response, serverError);
+  if (status === 401 || serverError === 'AUTHENTICATION')
+    return fail('session_expired', response, serverError);
+  if (status === 403 || serverError === 'NO_PERMISSION') return fail('no_permission', response, serverError);
+  if (isSuccessStatus(status)) return badShape(response, what, serverError);
+  return statusError(response, serverError);
+}
