@@ -187,7 +187,10 @@ export function toAuthError(error: unknown, fallback: AuthErrorKind = 'network')
     return new AuthError('timeout', { cause });
   }
   if (code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || code === 'ERR_BAD_RESPONSE') {
-    return new AuthError('bad_response', { cause, message: 'The server sent an answer that is too large or malformed.' });
+    return new AuthError('bad_response', {
+      cause,
+      message: 'The server sent an answer that is too large or malformed.',
+    });
   }
   if (code && networkCodes.has(code)) return new AuthError('network', { cause });
   if (error instanceof SyntaxError) return new AuthError('bad_response', { cause });

@@ -75,7 +75,8 @@ export function assertSecureBaseUrl(url: string): string {
   } catch {
     throw new AuthError('insecure_url', { message: 'The base URL is not a valid absolute URL.' });
   }
-  const secure = parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
+  const secure =
+    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
   if (!secure || parsed.username || parsed.password) throw new AuthError('insecure_url');
   return parsed.href.replace(/\/+$/, '');
 }
@@ -125,15 +126,27 @@ export function statusError(response: HttpResponse, serverError?: string): AuthE
   const cause = { name: 'HttpStatus', code: String(status), ...(serverError ? { serverError } : {}) };
   if (status === 429) {
     const retryAfterMs = parseRetryAfter(response.headers['retry-after'], response.receivedAt);
-    return new AuthError('rate_limited', { status, cause, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    return new AuthError('rate_limited', {
+      status,
+      cause,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
   }
   if (status >= 500) return new AuthError('server', { status, cause });
   if (status === 401) return new AuthError('session_expired', { status, cause });
   if (status === 403) return new AuthError('no_permission', { status, cause });
   if (status >= 300 && status < 400) {
-    return new AuthError('bad_response', { status, cause, message: 'The server answered with a redirect, which is not followed.' });
+    return new AuthError('bad_response', {
+      status,
+      cause,
+      message: 'The server answered with a redirect, which is not followed.',
+    });
   }
-  return new AuthError('bad_response', { status, cause, message: `The server refused the request (HTTP ${status}).` });
+  return new AuthError('bad_response', {
+    status,
+    cause,
+    message: `The server refused the request (HTTP ${status}).`,
+  });
 }
 
 /** Creates the HTTP core for one base URL. Throws `insecure_url` at once for a refused base URL. */
@@ -148,7 +161,8 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       throw new AuthError('insecure_url', { message: 'Only paths relative to the base URL are sent.' });
     }
     const headers: Record<string, string> = { Accept: 'application/json, text/plain;q=0.9' };
-    for (const [name, value] of Object.entries(req.headers ?? {})) headers[name] = assertHeaderValue(name, value);
+    for (const [name, value] of Object.entries(req.headers ?? {}))
+      headers[name] = assertHeaderValue(name, value);
     let data: unknown;
     if (req.form) {
       data = new URLSearchParams(req.form).toString();
@@ -162,10 +176,13 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
     // that trickles in never trips.
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, Math.min(timeoutMs, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      Math.min(timeoutMs, MAX_TIMER_MS),
+    );
     (timer as { unref?: () => void }).unref?.();
     const onAbort = () => controller.abort();
     if (req.signal?.aborted) controller.abort();
@@ -200,7 +217,10 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
         else if (typeof v === 'number') responseHeaders[k.toLowerCase()] = String(v);
       }
       if (text.length > maxBytes) {
-        throw new AuthError('bad_response', { status: res.status, message: 'The server sent an answer that is too large.' });
+        throw new AuthError('bad_response', {
+          status: res.status,
+          message: 'The server sent an answer that is too large.',
+        });
       }
       return {
         status: res.status,

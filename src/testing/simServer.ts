@@ -136,7 +136,11 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   }
 
   function send(res: ServerResponse, response: SimResponse) {
-    const headers: Record<string, string> = { ...corsHeaders, Date: new Date(now()).toUTCString(), ...response.headers };
+    const headers: Record<string, string> = {
+      ...corsHeaders,
+      Date: new Date(now()).toUTCString(),
+      ...response.headers,
+    };
     let body = '';
     if (response.json !== undefined) {
       body = JSON.stringify(response.json);
@@ -240,7 +244,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       send(res, { status: 404, json: { message: 'Not Found' } });
       return;
     }
-    const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const contentType = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     let body: unknown = rawBody;
     if (contentType === 'application/json') {
       try {
@@ -251,7 +258,15 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     } else if (contentType === 'application/x-www-form-urlencoded') {
       body = Object.fromEntries(new URLSearchParams(rawBody));
     }
-    const response = await handler({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body, rawBody, contentType });
+    const response = await handler({
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      rawBody,
+      contentType,
+    });
     record({ route, method, path: url.pathname, headers: req.headers, status: response.status });
     send(res, response);
   }

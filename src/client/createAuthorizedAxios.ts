@@ -1,0 +1,239 @@
+/**
+ * An axios instance that keeps requests signed in through a running Marketiger or Mrkter actor.
+ *
+ * The machine owns the session; this client only reads it and asks it for a refresh. That split is
+ * what makes "N concurrent 401s cause one refresh" hold without a lock of our own: every rejected
+ * request sends `auth.tokenRejected` with the token it used, the machine refreshes once for the
+ * current token (later reports of the same old token fail its `isCurrentToken` guard), and every
+ * request waits for the next token and is sent again once.
+ */
+import axios, {
+  AxiosError,
+  type AxiosInstance,
+  type CreateAxiosDefaults,
+  type InternalAxiosRequestConfig,
+} from 'axios';
+import { AuthError, type AuthErrorData, isAuthErrorKind } from '../errors.js';
+import { assertHeaderValue, assertSecureBaseUrl, DEFAULT_TIMEOUT_MS } from '../services/http.js';
+
+/** The part of a session snapshot the client reads: both machines' snapshots have this shape. */
+export interface SessionSnapshot {
+  status: string;
+  matches(value: any): boolean;
+  context: {
+    accessToken: string | null;
+    accessTokenExpiresAt: number | null;
+    error: AuthErrorData | null;
+    accountId?: number | string | null;
+    sessionId?: string | null;
+  };
+}
+
+/** The part of an actor the client uses: `createActor(marketigerMachine…)` and `createActor(mrkterMachine…)` fit. */
+export interface SessionActor {
+  getSnapshot(): SessionSnapshot;
+  subscribe(observer: (snapshot: SessionSnapshot) => void): { unsubscribe(): void };
+  send(event: { type: 'auth.tokenRejected'; accessToken: string }): void;
+}
+
+/** Options of {@link createAuthorizedAxios}: axios defaults (a `baseURL` is required) and these. */
+export interface AuthorizedAxiosConfig extends CreateAxiosDefaults {
+  /** The API origin and path prefix. Credentials are sent only to this origin. */
+  baseURL: string;
+  /** How long a request waits for a refresh to finish before it rejects with `timeout`. Default 30 000 ms. */
+  refreshWaitMs?: number;
+  /**
+   * The credential headers for a signed-in context. Default: `Authorization: Bearer <accessToken>`, plus
+   * `x-account-id` and `x-session-id` when the context has a session id (Mrkter).
+   */
+  credentialHeaders?: (context: SessionSnapshot['context']) => Record<string, string>;
+}
+
+/**
+ * Per-request bookkeeping. A string key, not a symbol: axios copies a config's own string keys when a
+ * request is sent again, and drops symbols.
+ */
+const state = '__authcharts';
+interface RequestState {
+  /** The access token this attempt carried, if credentials were attached. */
+  token: string | null;
+  retried: boolean;
+}
+type TrackedConfig = InternalAxiosRequestConfig & { [state]?: RequestState };
+
+/** Headers that carry secrets; scrubbed from every error this client lets through. */
+const secretHeaders = ['authorization', 'x-session-id'];
+
+/** The default credential headers: bearer token, and Mrkter's account and session ids once signed in. */
+export function defaultCredentialHeaders(context: SessionSnapshot['context']): Record<string, string> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${context.accessToken}` };
+  if (context.sessionId != null && context.accountId != null) {
+    headers['x-account-id'] = String(context.accountId);
+    headers['x-session-id'] = context.sessionId;
+  }
+  return headers;
+}
+
+/**
+ * Creates an axios instance whose requests carry the actor's current credentials.
+ *
+ * - waits while the machine refreshes, and refreshes first when the token is already past its expiry;
+ * - on a 401 sends `auth.tokenRejected` with the token it used, waits for the next token and retries once;
+ *   a second 401 rejects (`session_expired`, status 401): no loop;
+ * - a 403 rejects with `no_permission` and triggers no refresh;
+ * - rejects with `signed_out` or `session_expired` without sending when the session is gone;
+ * - sends credentials only to `baseURL`'s origin, and scrubs them from every error it passes on.
+ *
+ * @example
+ * ```ts
+ * const http = createAuthorizedAxios(actor, { baseURL: 'https://devapi.marketiger3d.com/v2' });
+ * const { data } = await http.get('/Project/GetProjects');
+ * ```
+ */
+export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxiosConfig): AxiosInstance {
+  const { refreshWaitMs = 30_000, credentialHeaders = defaultCredentialHeaders, ...defaults } = config;
+  const baseURL = assertSecureBaseUrl(config.baseURL);
+  const origin = new URL(baseURL).origin;
+  const instance = axios.create({ timeout: DEFAULT_TIMEOUT_MS, maxRedirects: 0, ...defaults, baseURL });
+
+  instance.interceptors.request.use(async (request: TrackedConfig) => {
+    const tracked = request[state] ?? { token: null, retried: false };
+    request[state] = tracked;
+    if (!sameOrigin(instance, request, origin)) {
+      tracked.token = null;
+      for (const name of [...secretHeaders, 'x-account-id']) request.headers.delete(name);
+      return request;
+    }
+    const context = await credentialsFor(
+      actor,
+      refreshWaitMs,
+      tracked.retried ? tracked.token : null,
+      request.signal,
+    );
+    for (const [name, value] of Object.entries(credentialHeaders(context))) {
+      request.headers.set(name, assertHeaderValue(name, value));
+    }
+    tracked.token = context.accessToken;
+    return request;
+  });
+
+  instance.interceptors.response.use(undefined, async (error: unknown) => {
+    if (!(error instanceof AxiosError) || !error.config) throw error;
+    const request = error.config as TrackedConfig;
+    const tracked = request[state];
+    const status = error.response?.status;
+    if (tracked?.token && status === 401) {
+      if (tracked.retried) {
+        throw new AuthError('session_expired', {
+          status: 401,
+          message: 'The server refused the request again with a freshly refreshed token.',
+          cause: { name: 'HttpStatus', code: '401' },
+        });
+      }
+      actor.send({ type: 'auth.tokenRejected', accessToken: tracked.token });
+      tracked.retried = true;
+      return instance.request(request);
+    }
+    if (tracked?.token && status === 403) {
+      throw new AuthError('no_permission', { status: 403, cause: { name: 'HttpStatus', code: '403' } });
+    }
+    throw scrub(error);
+  });
+
+  return instance;
+}
+
+function sameOrigin(instance: AxiosInstance, request: InternalAxiosRequestConfig, origin: string): boolean {
+  try {
+    return new URL(instance.getUri(request)).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves with a signed-in context whose access token is usable: at once in `signedIn.active` with an
+ * unexpired token; after the refresh otherwise. `rejected` is a token the server already refused: wait
+ * for a different one.
+ */
+function credentialsFor(
+  actor: SessionActor,
+  waitMs: number,
+  rejected: string | null,
+  signal: InternalAxiosRequestConfig['signal'],
+): Promise<SessionSnapshot['context']> {
+  // Ask for a refresh of an expired token at most once per request: if the server hands out a token
+  // that is already expired, the request goes with it and the server judges (no refresh loop).
+  let askedRefresh = false;
+  const decide = (snapshot: SessionSnapshot): SessionSnapshot['context'] | AuthError | 'wait' => {
+    const { context } = snapshot;
+    if (snapshot.status !== 'active')
+      return new AuthError('signed_out', { message: 'The session actor is stopped.' });
+    if (snapshot.matches('sessionExpired')) return new AuthError('session_expired');
+    if (!snapshot.matches('signedIn') || !context.accessToken) return new AuthError('signed_out');
+    if (context.accessToken === rejected) return 'wait';
+    const expired = context.accessTokenExpiresAt !== null && context.accessTokenExpiresAt <= Date.now();
+    if (snapshot.matches({ signedIn: 'active' })) {
+      if (!expired || askedRefresh) return context;
+      // The token is past its expiry (a sleeping laptop, a clock jump): refresh first, once.
+      askedRefresh = true;
+      actor.send({ type: 'auth.tokenRejected', accessToken: context.accessToken });
+      return 'wait';
+    }
+    if (snapshot.matches({ signedIn: 'backingOff' })) {
+      // The refresh keeps failing: go on with a token that still works, else report why.
+      if (!expired) return context;
+      const last = context.error;
+      return last && isAuthErrorKind(last.kind)
+        ? new AuthError(last.kind, last.status !== undefined ? { status: last.status } : {})
+        : new AuthError('network');
+    }
+    return 'wait';
+  };
+
+  const first = decide(actor.getSnapshot());
+  if (first instanceof AuthError) return Promise.reject(first);
+  if (first !== 'wait') return Promise.resolve(first);
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (outcome: SessionSnapshot['context'] | AuthError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      subscription?.unsubscribe();
+      signal?.removeEventListener?.('abort', onAbort);
+      if (outcome instanceof AuthError) reject(outcome);
+      else resolve(outcome);
+    };
+    const onAbort = () => finish(new AuthError('aborted'));
+    const timer = setTimeout(
+      () => finish(new AuthError('timeout', { message: 'The session did not finish refreshing in time.' })),
+      waitMs,
+    );
+    (timer as { unref?: () => void }).unref?.();
+    signal?.addEventListener?.('abort', onAbort);
+    let subscription: { unsubscribe(): void } | undefined;
+    subscription = actor.subscribe((snapshot) => {
+      const next = decide(snapshot);
+      if (next !== 'wait') finish(next);
+    });
+    // The actor may have moved on between the first look and the subscription.
+    const now = decide(actor.getSnapshot());
+    if (now !== 'wait') finish(now);
+    if (settled) subscription.unsubscribe();
+  });
+}
+
+/** Removes credentials from an axios error before it reaches the caller (axios #2648, #6919). */
+function scrub(error: AxiosError): AxiosError {
+  for (const headers of [error.config?.headers, error.response?.config?.headers]) {
+    if (!headers) continue;
+    for (const name of secretHeaders) if (headers.has?.(name)) headers.set(name, '[redacted]');
+  }
+  // The raw request holds the sent header block as text: keep it reachable but out of logs and JSON.
+  for (const holder of [error, error.response].filter(Boolean) as object[]) {
+    if ('request' in holder) Object.defineProperty(holder, 'request', { enumerable: false });
+  }
+  return error;
+}
