@@ -31,7 +31,10 @@ export interface MarketigerSimUser {
 export interface MarketigerSimulatorOptions {
   /** The accounts that can sign in. Default: {@link MARKETIGER_DEMO_USER} alone. */
   users?: MarketigerSimUser[];
-  /** Access token lifetime in ms (the guide: "typically 1 hour"). Default 3 600 000. */
+  /**
+   * Access token lifetime in ms (the guide: "typically 1 hour"). Default 3 600 000. The JWT `exp` is in
+   * whole seconds, rounded down, so a token lives up to a second less; use at least 1 000.
+   */
   accessTokenTtlMs?: number;
   /** Refresh token lifetime in ms, counted from each token's own issue (the guide: 12 hours). Default 43 200 000. */
   refreshTokenTtlMs?: number;
@@ -174,8 +177,9 @@ export async function startMarketigerSimulator(
       .setSubject(user.id)
       .setJti(jti)
       .setIssuedAt(Math.floor(at / 1000))
-      // Rounded up so a token lives at least its TTL; JWT times are whole seconds.
-      .setExpirationTime(Math.ceil((at + accessTokenTtlMs) / 1000))
+      // JWT times are whole seconds; rounding down means `advanceClock(accessTokenTtlMs)` always
+      // expires the token, and the `exp` a client reads is never later than the server's judgement.
+      .setExpirationTime(Math.floor((at + accessTokenTtlMs) / 1000))
       .sign(key);
     const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
     refreshTokens.set(refreshToken, { email: user.email, expiresAt: at + refreshTokenTtlMs });
