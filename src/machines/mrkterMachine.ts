@@ -1,0 +1,645 @@
+/**
+ * The Mrkter sign-in statechart: Auth0 password grant → vendor identities → SMS code → code
+ * validation (the session id) → a signed-in session that refreshes its access token with the Auth0
+ * refresh_token grant. Pure: no I/O and no timers of its own besides `after`; the actors that call
+ * the API come from `mrkterActors(api)` through `machine.provide`.
+ */
+
+import { assertEvent, assign, fromPromise, setup } from 'xstate';
+import { AuthError, type AuthErrorData, type AuthErrorKind, toAuthError } from '../errors.js';
+import { MAX_TIMER_MS } from '../services/http.js';
+import type { MrkterIdentity, TokenSet } from '../services/types.js';
+
+/**
+ * Configuration of {@link mrkterMachine}; the object and every field are optional.
+ *
+ * @example
+ * ```ts
+ * createActor(mrkterMachine.provide({ actors: mrkterActors(api) }), { input: { maxCodeAttempts: 5 } });
+ * ```
+ */
+export interface MrkterInput {
+  /** With exactly one selectable identity, request its code without asking (default true). */
+  autoSelectSingleIdentity?: boolean;
+  /** Wrong codes allowed before the flow ends in `signedOut` with `too_many_attempts` (default 3). */
+  maxCodeAttempts?: number;
+  /** Wait before `code.resend` is accepted, in ms (default 30 000). */
+  resendCooldownMs?: number;
+  /** Refresh this long before the access token expires, in ms (default 60 000). */
+  refreshLeewayMs?: number;
+  /** Lifetime assumed for an access token whose expiry is unknown, in ms (default 1 h). */
+  accessTokenTtlMs?: number;
+  /** Upper bound of the random advance of each refresh, in ms (default 60 000). */
+  refreshJitterMs?: number;
+}
+
+/**
+ * What {@link mrkterMachine} keeps: plain serialisable data only (never a password or an SMS code).
+ *
+ * @example
+ * ```ts
+ * const { accessToken, accountId, sessionId } = actor.getSnapshot().context;
+ * ```
+ */
+export interface MrkterContext {
+  accessToken: string | null;
+  refreshToken: string | null;
+  /** Local epoch ms at which the access token expires. */
+  accessTokenExpiresAt: number | null;
+  /** Local epoch ms at which the next refresh starts. */
+  refreshAt: number | null;
+  /** Server clock minus local clock, in ms, as measured by the last token answer. */
+  clockSkewMs: number;
+  /** Failed refreshes in a row (drives the backoff). */
+  refreshAttempts: number;
+  /** Every identity the server returned, as it returned them (a UI shows which cannot be chosen). */
+  identities: MrkterIdentity[];
+  /** The selected identity's accountId, in the server's type (a number in the seed). */
+  accountId: number | string | null;
+  /** The selected identity's verifiedPhoneNumber, where the SMS goes. */
+  phoneNumber: string | null;
+  /** The session id the code validation returned (sent as `x-session-id`). */
+  sessionId: string | null;
+  /** Wrong codes entered so far in this flow. */
+  codeAttempts: number;
+  /** Local epoch ms from which `code.resend` is accepted; `null` until a code was sent. */
+  resendAvailableAt: number | null;
+  error: AuthErrorData | null;
+  autoSelectSingleIdentity: boolean;
+  maxCodeAttempts: number;
+  resendCooldownMs: number;
+  refreshLeewayMs: number;
+  accessTokenTtlMs: number;
+  refreshJitterMs: number;
+}
+
+/**
+ * Every event {@link mrkterMachine} accepts.
+ *
+ * @example
+ * ```ts
+ * actor.send({ type: 'auth.login', username, password });
+ * actor.send({ type: 'identity.select', accountId: 123 });
+ * actor.send({ type: 'code.submit', code: '123456' });
+ * ```
+ */
+export type MrkterEvent =
+  | { type: 'auth.login'; username: string; password: string }
+  | { type: 'identity.select'; accountId: number | string }
+  | { type: 'identity.change' }
+  | { type: 'code.submit'; code: string }
+  | { type: 'code.resend' }
+  | { type: 'auth.logout' }
+  | { type: 'auth.refresh' }
+  | { type: 'auth.tokenRejected'; accessToken: string }
+  | { type: 'auth.resume' };
+
+const DEFAULT_RESEND_COOLDOWN_MS = 30_000;
+const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
+const DEFAULT_ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
+const DEFAULT_REFRESH_JITTER_MS = 60_000;
+const DEFAULT_MAX_CODE_ATTEMPTS = 3;
+const MAX_REFRESH_BACKOFF_MS = 30_000;
+
+/** A finite, non-negative number from input, or the default: a bad input value must not make a timer fire at once or never. */
+function nonNegative(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+}
+
+/** Timers outside [0, 2^31-1] ms misfire (Node fires longer ones after 1 ms). */
+function clampDelay(ms: number): number {
+  if (Number.isNaN(ms)) return 0;
+  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
+
+/**
+ * The one identity with that accountId, compared by value so that `'123'` finds `123`. Undefined when
+ * none matches, or when more than one does: a duplicate must never lead to an arbitrary pick.
+ */
+function findIdentity(identities: readonly MrkterIdentity[], accountId: unknown): MrkterIdentity | undefined {
+  if (typeof accountId !== 'number' && typeof accountId !== 'string') return undefined;
+  const wanted = String(accountId);
+  const matches = identities.filter((identity) => String(identity.accountId) === wanted);
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+function hasPhoneNumber(identity: MrkterIdentity): boolean {
+  return typeof identity.verifiedPhoneNumber === 'string' && identity.verifiedPhoneNumber.trim() !== '';
+}
+
+function isSelectable(identity: MrkterIdentity): boolean {
+  return identity.status === 'ACTIVE' && hasPhoneNumber(identity);
+}
+
+function selectedAccountId(event: MrkterEvent): unknown {
+  return event.type === 'identity.select' ? event.accountId : undefined;
+}
+
+/**
+ * A copy of `input` with `secret` under `key` as a non-enumerable property. XState keeps an invoked
+ * promise's input in its persisted snapshot while the call is in flight; a non-enumerable field is
+ * left out of `JSON.stringify`, so a password or an SMS code never reaches storage, and a restored
+ * in-flight call cannot send it again by itself (the actor then rejects with `aborted`).
+ */
+function withSecret<T extends object, K extends string>(
+  input: T,
+  key: K,
+  secret: string,
+): T & Record<K, string> {
+  return Object.defineProperty({ ...input }, key, { value: secret, enumerable: false }) as T &
+    Record<K, string>;
+}
+
+/** Everything session-related, cleared: a fresh object each time so no two actors share an array. */
+function clearedSession() {
+  return {
+    accessToken: null,
+    refreshToken: null,
+    accessTokenExpiresAt: null,
+    refreshAt: null,
+    clockSkewMs: 0,
+    refreshAttempts: 0,
+    identities: [],
+    accountId: null,
+    phoneNumber: null,
+    sessionId: null,
+    codeAttempts: 0,
+    resendAvailableAt: null,
+    error: null,
+  } satisfies Partial<MrkterContext>;
+}
+
+function notProvided(name: string): never {
+  throw new Error(
+    `The Mrkter actor '${name}' was not provided: use machine.provide({ actors: mrkterActors(api) }).`,
+  );
+}
+
+/**
+ * The Mrkter sign-in statechart (`id: 'mrkter'`).
+ *
+ * States: `signedOut` → `authenticating` → `loadingIdentities` → `selectingIdentity` →
+ * `requestingCode` → `awaitingCode` (`coolingDown`, `resendReady`) → `verifyingCode` →
+ * `signedIn` (`active`, `refreshing`, `backingOff`); `sessionExpired` when a refresh is refused.
+ * States that wait on the network carry the tag `busy`.
+ *
+ * After restoring a persisted snapshot, send `auth.resume`: XState does not persist pending timers,
+ * and the machine answers by re-arming them from the absolute times in context.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(mrkterMachine.provide({ actors: mrkterActors(createMrkterApi()) })).start();
+ * actor.send({ type: 'auth.login', username, password });
+ * await waitFor(actor, (s) => s.matches('selectingIdentity') || s.matches('awaitingCode'));
+ * if (actor.getSnapshot().matches('selectingIdentity')) actor.send({ type: 'identity.select', accountId });
+ * actor.send({ type: 'code.submit', code });
+ * await waitFor(actor, (s) => s.matches('signedIn'));
+ * ```
+ */
+export const mrkterMachine = setup({
+  types: {
+    context: {} as MrkterContext,
+    events: {} as MrkterEvent,
+    // `| void` rather than `| undefined`: setup's inference drops `undefined` from an optional
+    // property, and then `createActor(mrkterMachine)` without input would not typecheck.
+    // biome-ignore lint/suspicious/noConfusingVoidType: see above; the only way XState 5.33 keeps input optional
+    input: {} as MrkterInput | void,
+  },
+  actors: {
+    login: fromPromise<TokenSet, { username: string; password: string }>(async () => notProvided('login')),
+    loadIdentities: fromPromise<MrkterIdentity[], { accessToken: string }>(async () =>
+      notProvided('loadIdentities'),
+    ),
+    requestCode: fromPromise<void, { accessToken: string; phoneNumber: string }>(async () =>
+      notProvided('requestCode'),
+    ),
+    verifyCode: fromPromise<
+      { sessionId: string },
+      { accessToken: string; accountId: number | string; code: string }
+    >(async () => notProvided('verifyCode')),
+    refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async () => notProvided('refreshTokens')),
+  },
+  guards: {
+    hasNoIdentities: (_, params: { identities: unknown }) =>
+      !Array.isArray(params.identities) || params.identities.length === 0,
+    // Auto-selection only for an identity that could be chosen by hand: a single inactive or
+    // phoneless identity goes to selectingIdentity, where the UI shows why it cannot be used.
+    canAutoSelectIdentity: ({ context }, params: { identities: MrkterIdentity[] }) =>
+      context.autoSelectSingleIdentity &&
+      params.identities.length === 1 &&
+      params.identities[0] !== undefined &&
+      isSelectable(params.identities[0]),
+    isUnknownIdentity: ({ context, event }) =>
+      findIdentity(context.identities, selectedAccountId(event)) === undefined,
+    hasNoPhoneNumber: ({ context, event }) => {
+      const identity = findIdentity(context.identities, selectedAccountId(event));
+      return identity !== undefined && !hasPhoneNumber(identity);
+    },
+    isInactiveIdentity: ({ context, event }) => {
+      const identity = findIdentity(context.identities, selectedAccountId(event));
+      return identity !== undefined && identity.status !== 'ACTIVE';
+    },
+    canSelectIdentity: ({ context, event }) => {
+      const identity = findIdentity(context.identities, selectedAccountId(event));
+      return identity !== undefined && isSelectable(identity);
+    },
+    hasManyIdentities: ({ context }) => context.identities.length > 1,
+    // A code was sent before (resendAvailableAt is set on the first success): a failed request is a
+    // failed resend, and the code already sent may still be entered.
+    hasSentCode: ({ context }) => context.resendAvailableAt !== null,
+    isResendAvailable: ({ context }) =>
+      context.resendAvailableAt !== null && context.resendAvailableAt <= Date.now(),
+    isLastCodeAttempt: ({ context }, params: { error: unknown }) =>
+      toAuthError(params.error).kind === 'invalid_code' &&
+      context.codeAttempts + 1 >= context.maxCodeAttempts,
+    isInvalidCode: (_, params: { error: unknown }) => toAuthError(params.error).kind === 'invalid_code',
+    isSessionExpired: (_, params: { error: unknown }) => toAuthError(params.error).kind === 'session_expired',
+    isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
+    // A 401 for a token already replaced is late news: refreshing again would waste the new token.
+    isCurrentToken: ({ context, event }) =>
+      event.type === 'auth.tokenRejected' &&
+      context.accessToken !== null &&
+      event.accessToken === context.accessToken,
+  },
+  actions: {
+    setTokens: assign(({ context }, tokens: TokenSet) => {
+      const now = Date.now();
+      const given = tokens.accessTokenExpiresAt;
+      const accessTokenExpiresAt =
+        typeof given === 'number' && Number.isFinite(given) ? given : now + context.accessTokenTtlMs;
+      const lifetime = Math.max(0, accessTokenExpiresAt - now);
+      // The leeway is capped at half the lifetime: a token shorter than twice the leeway would
+      // otherwise be refreshed as soon as it arrives, again and again.
+      const leeway = Math.min(context.refreshLeewayMs, lifetime / 2);
+      // Sessions signed in together must not all refresh in the same second.
+      const jitter = Math.random() * Math.min(context.refreshJitterMs, lifetime / 10);
+      return {
+        accessToken: tokens.accessToken,
+        // RFC 6749 §6: a refresh answer without a refresh token means "keep using the old one".
+        refreshToken: tokens.refreshToken ?? context.refreshToken,
+        accessTokenExpiresAt,
+        refreshAt: Math.max(now, accessTokenExpiresAt - leeway - jitter),
+        clockSkewMs: Number.isFinite(tokens.clockSkewMs) ? tokens.clockSkewMs : 0,
+        refreshAttempts: 0,
+        error: null,
+      };
+    }),
+    setIdentities: assign((_, params: { identities: unknown }) => ({
+      identities: Array.isArray(params.identities) ? (params.identities as MrkterIdentity[]) : [],
+    })),
+    setOnlyIdentity: assign(({ context }) => {
+      const identity = context.identities[0];
+      return { accountId: identity?.accountId ?? null, phoneNumber: identity?.verifiedPhoneNumber ?? null };
+    }),
+    setSelectedIdentity: assign(({ context, event }) => {
+      const identity = findIdentity(context.identities, selectedAccountId(event));
+      return { accountId: identity?.accountId ?? null, phoneNumber: identity?.verifiedPhoneNumber ?? null };
+    }),
+    clearSelectedIdentity: assign({
+      accountId: null,
+      phoneNumber: null,
+      codeAttempts: 0,
+      resendAvailableAt: null,
+      error: null,
+    }),
+    setResendCooldown: assign(({ context }) => ({
+      resendAvailableAt: Date.now() + context.resendCooldownMs,
+      error: null,
+    })),
+    // The server's own wait after a 429, so the UI counts down the right time.
+    setResendRetryAfter: assign(({ context }, params: { error: unknown }) => {
+      const { kind, retryAfterMs } = toAuthError(params.error);
+      return kind === 'rate_limited' && retryAfterMs !== undefined && Number.isFinite(retryAfterMs)
+        ? { resendAvailableAt: Date.now() + Math.max(0, retryAfterMs) }
+        : { resendAvailableAt: context.resendAvailableAt };
+    }),
+    countCodeAttempt: assign(({ context }) => ({ codeAttempts: context.codeAttempts + 1 })),
+    setSessionId: assign((_, params: { sessionId: string }) => ({
+      sessionId: params.sessionId,
+      codeAttempts: 0,
+      error: null,
+    })),
+    countRefreshAttempt: assign(({ context }) => ({ refreshAttempts: context.refreshAttempts + 1 })),
+    setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
+    setErrorKind: assign((_, params: { kind: AuthErrorKind; message?: string }) => ({
+      error: new AuthError(
+        params.kind,
+        params.message === undefined ? {} : { message: params.message },
+      ).toData(),
+    })),
+    // Any refused refresh ends the session as `session_expired`, keeping the server's status when it was one.
+    setSessionExpiredError: assign((_, params: { error: unknown }) => {
+      const error = toAuthError(params.error);
+      return {
+        error: (error.kind === 'session_expired' ? error : new AuthError('session_expired')).toData(),
+      };
+    }),
+    clearSession: assign(() => clearedSession()),
+  },
+  delays: {
+    untilRefresh: ({ context }) => clampDelay((context.refreshAt ?? Date.now()) - Date.now()),
+    refreshBackoff: ({ context }) => {
+      const exponential = Math.min(
+        MAX_REFRESH_BACKOFF_MS,
+        1000 * 2 ** (Math.max(1, context.refreshAttempts) - 1),
+      );
+      const jittered = exponential * (0.5 + Math.random() / 2);
+      return clampDelay(Math.max(jittered, context.error?.retryAfterMs ?? 0));
+    },
+    resendCooldown: ({ context }) => clampDelay((context.resendAvailableAt ?? Date.now()) - Date.now()),
+  },
+}).createMachine({
+  id: 'mrkter',
+  initial: 'signedOut',
+  context: ({ input }) => ({
+    accessToken: null,
+    refreshToken: null,
+    accessTokenExpiresAt: null,
+    refreshAt: null,
+    clockSkewMs: 0,
+    refreshAttempts: 0,
+    identities: [],
+    accountId: null,
+    phoneNumber: null,
+    sessionId: null,
+    codeAttempts: 0,
+    resendAvailableAt: null,
+    error: null,
+    autoSelectSingleIdentity: input?.autoSelectSingleIdentity ?? true,
+    maxCodeAttempts: Math.max(1, Math.floor(nonNegative(input?.maxCodeAttempts, DEFAULT_MAX_CODE_ATTEMPTS))),
+    resendCooldownMs: nonNegative(input?.resendCooldownMs, DEFAULT_RESEND_COOLDOWN_MS),
+    refreshLeewayMs: nonNegative(input?.refreshLeewayMs, DEFAULT_REFRESH_LEEWAY_MS),
+    accessTokenTtlMs: nonNegative(input?.accessTokenTtlMs, DEFAULT_ACCESS_TOKEN_TTL_MS),
+    refreshJitterMs: nonNegative(input?.refreshJitterMs, DEFAULT_REFRESH_JITTER_MS),
+  }),
+  states: {
+    signedOut: {
+      on: {
+        'auth.login': { target: 'authenticating' },
+      },
+    },
+    authenticating: {
+      tags: ['busy'],
+      invoke: {
+        id: 'login',
+        src: 'login',
+        input: ({ event }) => {
+          assertEvent(event, 'auth.login');
+          return withSecret({ username: event.username }, 'password', event.password);
+        },
+        onDone: {
+          target: 'loadingIdentities',
+          actions: { type: 'setTokens', params: ({ event }) => event.output },
+        },
+        onError: {
+          target: 'signedOut',
+          actions: ['clearSession', { type: 'setError', params: ({ event }) => ({ error: event.error }) }],
+        },
+      },
+      on: {
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+    loadingIdentities: {
+      tags: ['busy'],
+      invoke: {
+        id: 'loadIdentities',
+        src: 'loadIdentities',
+        input: ({ context }) => ({ accessToken: context.accessToken ?? '' }),
+        onDone: [
+          {
+            // The service reports an empty list as `no_identities` itself; this catches it anyway.
+            guard: { type: 'hasNoIdentities', params: ({ event }) => ({ identities: event.output }) },
+            target: 'signedOut',
+            actions: ['clearSession', { type: 'setErrorKind', params: { kind: 'no_identities' } }],
+          },
+          {
+            guard: { type: 'canAutoSelectIdentity', params: ({ event }) => ({ identities: event.output }) },
+            target: 'requestingCode',
+            actions: [
+              { type: 'setIdentities', params: ({ event }) => ({ identities: event.output }) },
+              'setOnlyIdentity',
+            ],
+          },
+          {
+            target: 'selectingIdentity',
+            actions: { type: 'setIdentities', params: ({ event }) => ({ identities: event.output }) },
+          },
+        ],
+        onError: {
+          target: 'signedOut',
+          actions: ['clearSession', { type: 'setError', params: ({ event }) => ({ error: event.error }) }],
+        },
+      },
+      on: {
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+    selectingIdentity: {
+      on: {
+        'identity.select': [
+          {
+            guard: 'isUnknownIdentity',
+            actions: {
+              type: 'setErrorKind',
+              params: {
+                kind: 'bad_response',
+                message: 'The server offered no single identity with that accountId.',
+              },
+            },
+          },
+          {
+            guard: 'hasNoPhoneNumber',
+            actions: { type: 'setErrorKind', params: { kind: 'no_phone_number' } },
+          },
+          {
+            guard: 'isInactiveIdentity',
+            actions: { type: 'setErrorKind', params: { kind: 'no_permission' } },
+          },
+          {
+            guard: 'canSelectIdentity',
+            target: 'requestingCode',
+            actions: 'setSelectedIdentity',
+          },
+        ],
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+    requestingCode: {
+      tags: ['busy'],
+      invoke: {
+        id: 'requestCode',
+        src: 'requestCode',
+        input: ({ context }) => ({
+          accessToken: context.accessToken ?? '',
+          phoneNumber: context.phoneNumber ?? '',
+        }),
+        onDone: {
+          target: 'awaitingCode',
+          actions: 'setResendCooldown',
+        },
+        onError: [
+          {
+            guard: 'hasSentCode',
+            target: 'awaitingCode',
+            actions: [
+              { type: 'setError', params: ({ event }) => ({ error: event.error }) },
+              { type: 'setResendRetryAfter', params: ({ event }) => ({ error: event.error }) },
+            ],
+          },
+          {
+            // Tokens are kept: the user can try again without retyping the password.
+            target: 'selectingIdentity',
+            actions: { type: 'setError', params: ({ event }) => ({ error: event.error }) },
+          },
+        ],
+      },
+      on: {
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+    awaitingCode: {
+      initial: 'coolingDown',
+      states: {
+        coolingDown: {
+          // A cooldown that passed while the snapshot was stored ends at once.
+          always: { guard: 'isResendAvailable', target: 'resendReady' },
+          after: {
+            resendCooldown: { target: 'resendReady' },
+          },
+        },
+        resendReady: {
+          on: {
+            'code.resend': { target: '#mrkter.requestingCode' },
+          },
+        },
+      },
+      on: {
+        'code.submit': { target: 'verifyingCode' },
+        'identity.change': {
+          guard: 'hasManyIdentities',
+          target: 'selectingIdentity',
+          actions: 'clearSelectedIdentity',
+        },
+        // Re-entering re-arms the cooldown timer from resendAvailableAt; no SMS is sent.
+        'auth.resume': { target: 'awaitingCode', reenter: true },
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+    verifyingCode: {
+      tags: ['busy'],
+      invoke: {
+        id: 'verifyCode',
+        src: 'verifyCode',
+        input: ({ context, event }) => {
+          assertEvent(event, 'code.submit');
+          return withSecret(
+            { accessToken: context.accessToken ?? '', accountId: context.accountId ?? '' },
+            'code',
+            event.code,
+          );
+        },
+        onDone: {
+          target: 'signedIn',
+          actions: { type: 'setSessionId', params: ({ event }) => ({ sessionId: event.output.sessionId }) },
+        },
+        // A code is never resubmitted by itself: every failure waits for the person.
+        onError: [
+          {
+            guard: { type: 'isLastCodeAttempt', params: ({ event }) => ({ error: event.error }) },
+            target: 'signedOut',
+            actions: ['clearSession', { type: 'setErrorKind', params: { kind: 'too_many_attempts' } }],
+          },
+          {
+            guard: { type: 'isInvalidCode', params: ({ event }) => ({ error: event.error }) },
+            target: 'awaitingCode',
+            actions: [
+              { type: 'setError', params: ({ event }) => ({ error: event.error }) },
+              'countCodeAttempt',
+            ],
+          },
+          {
+            guard: { type: 'isSessionExpired', params: ({ event }) => ({ error: event.error }) },
+            target: 'signedOut',
+            actions: ['clearSession', { type: 'setError', params: ({ event }) => ({ error: event.error }) }],
+          },
+          {
+            target: 'awaitingCode',
+            actions: { type: 'setError', params: ({ event }) => ({ error: event.error }) },
+          },
+        ],
+      },
+      on: {
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+    signedIn: {
+      initial: 'active',
+      states: {
+        active: {
+          after: {
+            untilRefresh: { target: 'refreshing' },
+          },
+          on: {
+            'auth.refresh': { target: 'refreshing' },
+            'auth.tokenRejected': { guard: 'isCurrentToken', target: 'refreshing' },
+          },
+        },
+        refreshing: {
+          tags: ['busy'],
+          invoke: {
+            id: 'refreshTokens',
+            src: 'refreshTokens',
+            input: ({ context }) => ({ refreshToken: context.refreshToken ?? '' }),
+            onDone: {
+              target: 'active',
+              actions: { type: 'setTokens', params: ({ event }) => event.output },
+            },
+            onError: [
+              {
+                guard: { type: 'isRetryableError', params: ({ event }) => ({ error: event.error }) },
+                target: 'backingOff',
+                actions: [
+                  { type: 'setError', params: ({ event }) => ({ error: event.error }) },
+                  'countRefreshAttempt',
+                ],
+              },
+              {
+                target: '#mrkter.sessionExpired',
+                actions: [
+                  'clearSession',
+                  { type: 'setSessionExpiredError', params: ({ event }) => ({ error: event.error }) },
+                ],
+              },
+            ],
+          },
+          on: {
+            // One refresh at a time. After a restore the refresh that was in flight runs again;
+            // re-entering signedIn would abort it and start a second one with the same refresh token.
+            'auth.resume': {},
+          },
+        },
+        backingOff: {
+          after: {
+            refreshBackoff: { target: 'refreshing' },
+          },
+          on: {
+            'auth.refresh': { target: 'refreshing' },
+          },
+        },
+      },
+      on: {
+        // Re-entering re-arms every timer from the absolute times in context (XState does not
+        // persist pending timers): a token already past refreshAt is refreshed once, at once.
+        'auth.resume': { target: 'signedIn', reenter: true },
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+    sessionExpired: {
+      on: {
+        'auth.login': { target: 'authenticating' },
+        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+      },
+    },
+  },
+});
