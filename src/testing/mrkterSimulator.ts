@@ -65,6 +65,8 @@ export interface MrkterSimulatorOptions {
   smsCooldownMs?: number;
   /** How long an SMS code is valid; default 5 minutes. */
   codeTtlMs?: number;
+  /** Makes the SMS codes; default 6 random digits. Tests that need distinct or known codes pass their own. */
+  generateCode?: () => string;
   /** Failed password grants for one username before Auth0's brute-force protection answers 429; default 10. */
   maxFailedLogins?: number;
   /** Whether a refresh answers a new refresh token and spends the old one (Auth0 rotation); default true. */
@@ -374,6 +376,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
   const smsCooldownMs = options.smsCooldownMs ?? 20_000;
   const codeTtlMs = options.codeTtlMs ?? 5 * 60_000;
   const maxFailedLogins = options.maxFailedLogins ?? 10;
+  const generateCode = options.generateCode ?? (() => String(randomInt(0, 1_000_000)).padStart(6, '0'));
   const rotate = options.rotateRefreshTokens ?? true;
   const invalidCodeStatus = options.invalidCodeStatus ?? 400;
   const secret = new TextEncoder().encode(options.jwtSecret ?? randomId(32));
@@ -562,7 +565,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
     for (const code of codes) if (code.phoneNumber === phoneNumber) code.used = true;
     codes.push({
       phoneNumber,
-      code: String(randomInt(0, 1_000_000)).padStart(6, '0'),
+      code: generateCode(),
       at: now(),
       used: false,
     });
