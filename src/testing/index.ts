@@ -1,6 +1,26 @@
-export { startMarketigerSimulator } from './marketigerSimulator.js';
-export type { MarketigerSimulator, MarketigerSimulatorOptions, MarketigerSimUser } from './marketigerSimulator.js';
-export { startMrkterSimulator } from './mrkterSimulator.js';
-export type { MrkterSimulator, MrkterSimulatorOptions, MrkterSimUser } from './mrkterSimulator.js';
+export type {
+  MarketigerSimUser,
+  MarketigerSimulator,
+  MarketigerSimulatorOptions,
+} from './marketigerSimulator.js';
+export { MARKETIGER_DEMO_USER, marketigerRoutes, startMarketigerSimulator } from './marketigerSimulator.js';
+export type {
+  MrkterSentCode,
+  MrkterSimSession,
+  MrkterSimUser,
+  MrkterSimulator,
+  MrkterSimulatorOptions,
+  MrkterTokenRequest,
+} from './mrkterSimulator.js';
+export { defaultMrkterUsers, mrkterRoutes, startMrkterSimulator } from './mrkterSimulator.js';
+export type {
+  RouteKey,
+  SimFault,
+  SimHandler,
+  SimLogEntry,
+  SimRequest,
+  SimResponse,
+  SimServer,
+  SimServerOptions,
+} from './simServer.js';
 export { HTML_ERROR_PAGE, startSimServer } from './simServer.js';
-export type { RouteKey, SimFault, SimHandler, SimLogEntry, SimRequest, SimResponse, SimServer, SimServerOptions } from './simServer.js';

@@ -117,17 +117,19 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     faults.set(route, list);
   }
 
-  function takeFaults(route: RouteKey): SimFault[] {
+  /**
+   * The faults that apply to this request, taken lazily: a fault is spent only when reached, so a
+   * fault that answers (drop, status, ...) leaves the ones queued behind it for the next requests.
+   */
+  function* takeFaults(route: RouteKey): Generator<SimFault> {
     const list = faults.get(route);
-    if (!list) return [];
-    const taken: SimFault[] = [];
+    if (!list) return;
     for (const fault of list) {
       if (fault.times !== undefined && fault.used >= fault.times) continue;
       if (fault.probability !== undefined && random() >= fault.probability) continue;
       fault.used++;
-      taken.push(fault);
+      yield fault;
     }
-    return taken;
   }
 
   function record(entry: SimLogEntry) {
