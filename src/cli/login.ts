@@ -56,7 +56,7 @@ async function ask(
     });
   const answer = await question();
   if (prompts.isCancel(answer)) throw new AuthError('aborted', { message: 'Cancelled.' });
-  return answer;
+  return answer as string;
 }
 
 async function readLine(): Promise<string> {
@@ -143,7 +143,7 @@ export async function loginMrkter(options: LoginOptions): Promise<number> {
   }).start();
   const spin = spinner(options.interactive);
   const settle = (states: string[]) =>
-    waitFor(actor, (s) => states.some((state) => s.matches(state)), FLOW_TIMEOUT) as Promise<
+    waitFor(actor, (s) => states.some((state) => s.matches(state as never)), FLOW_TIMEOUT) as Promise<
       ReturnType<typeof actor.getSnapshot>
     >;
   try {
