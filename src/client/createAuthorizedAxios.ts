@@ -50,16 +50,17 @@ export interface AuthorizedAxiosConfig extends CreateAxiosDefaults {
 }
 
 /**
- * Per-request bookkeeping. A string key, not a symbol: axios copies a config's own string keys when a
- * request is sent again, and drops symbols.
+ * Per-request bookkeeping lives in a map, keyed by an opaque id on the config. The config only holds
+ * the id: axios copies a config's own string keys when a request is sent again (so the id survives
+ * the retry), and anything on the config shows up in `JSON.stringify(error)`: the token must not.
  */
-const state = '__authcharts';
+const requestId = '__authchartsRequest';
 interface RequestState {
   /** The access token this attempt carried, if credentials were attached. */
   token: string | null;
   retried: boolean;
 }
-type TrackedConfig = InternalAxiosRequestConfig & { [state]?: RequestState };
+type TrackedConfig = InternalAxiosRequestConfig & { [requestId]?: number };
 
 /** Headers that carry secrets; scrubbed from every error this client lets through. */
 const secretHeaders = ['authorization', 'x-session-id'];
@@ -96,49 +97,80 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
   const origin = new URL(baseURL).origin;
   const instance = axios.create({ timeout: DEFAULT_TIMEOUT_MS, maxRedirects: 0, ...defaults, baseURL });
 
+  const states = new Map<number, RequestState>();
+  let nextId = 0;
+  const stateOf = (request: TrackedConfig): RequestState => {
+    let id = request[requestId];
+    if (id === undefined) {
+      id = ++nextId;
+      request[requestId] = id;
+    }
+    let tracked = states.get(id);
+    if (!tracked) {
+      tracked = { token: null, retried: false };
+      states.set(id, tracked);
+    }
+    return tracked;
+  };
+  const forget = (request: TrackedConfig | undefined) => {
+    if (request?.[requestId] !== undefined) states.delete(request[requestId]);
+  };
+
   instance.interceptors.request.use(async (request: TrackedConfig) => {
-    const tracked = request[state] ?? { token: null, retried: false };
-    request[state] = tracked;
+    const tracked = stateOf(request);
     if (!sameOrigin(instance, request, origin)) {
       tracked.token = null;
       for (const name of [...secretHeaders, 'x-account-id']) request.headers.delete(name);
       return request;
     }
-    const context = await credentialsFor(
-      actor,
-      refreshWaitMs,
-      tracked.retried ? tracked.token : null,
-      request.signal,
-    );
-    for (const [name, value] of Object.entries(credentialHeaders(context))) {
-      request.headers.set(name, assertHeaderValue(name, value));
+    try {
+      const context = await credentialsFor(
+        actor,
+        refreshWaitMs,
+        tracked.retried ? tracked.token : null,
+        request.signal,
+      );
+      for (const [name, value] of Object.entries(credentialHeaders(context))) {
+        request.headers.set(name, assertHeaderValue(name, value));
+      }
+      tracked.token = context.accessToken;
+      return request;
+    } catch (error) {
+      forget(request);
+      throw error;
     }
-    tracked.token = context.accessToken;
-    return request;
   });
 
-  instance.interceptors.response.use(undefined, async (error: unknown) => {
-    if (!(error instanceof AxiosError) || !error.config) throw error;
-    const request = error.config as TrackedConfig;
-    const tracked = request[state];
-    const status = error.response?.status;
-    if (tracked?.token && status === 401) {
-      if (tracked.retried) {
+  instance.interceptors.response.use(
+    (response) => {
+      forget(response.config as TrackedConfig);
+      return response;
+    },
+    async (error: unknown) => {
+      if (!(error instanceof AxiosError) || !error.config) throw error;
+      const request = error.config as TrackedConfig;
+      const id = request[requestId];
+      const tracked = id === undefined ? undefined : states.get(id);
+      const status = error.response?.status;
+      if (tracked?.token && status === 401 && !tracked.retried) {
+        actor.send({ type: 'auth.tokenRejected', accessToken: tracked.token });
+        tracked.retried = true;
+        return instance.request(request);
+      }
+      forget(request);
+      if (tracked?.token && status === 401) {
         throw new AuthError('session_expired', {
           status: 401,
           message: 'The server refused the request again with a freshly refreshed token.',
           cause: { name: 'HttpStatus', code: '401' },
         });
       }
-      actor.send({ type: 'auth.tokenRejected', accessToken: tracked.token });
-      tracked.retried = true;
-      return instance.request(request);
-    }
-    if (tracked?.token && status === 403) {
-      throw new AuthError('no_permission', { status: 403, cause: { name: 'HttpStatus', code: '403' } });
-    }
-    throw scrub(error);
-  });
+      if (tracked?.token && status === 403) {
+        throw new AuthError('no_permission', { status: 403, cause: { name: 'HttpStatus', code: '403' } });
+      }
+      throw scrub(error);
+    },
+  );
 
   return instance;
 }
