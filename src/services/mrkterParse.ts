@@ -247,6 +247,8 @@ export function parseCodeRequest(response: HttpResponse): void {
  * a number when the answer says it is JSON: a plain-text answer of digits is taken as the id), and
  * an id that is empty, longer than {@link MAX_SESSION_ID_LENGTH}, or holds anything but printable
  * ASCII (whitespace, CR/LF, control characters): it is sent back in the `x-session-id` header.
+ * An answer whose content type is neither `text/plain` nor JSON (an HTML page) is refused too; one
+ * without a content type is read as text.
  *
  * Errors: the seed does not say what a wrong or expired code answers. 400, 403 and 422 are read as
  * `invalid_code` (NestJS's validation and guard answers; the simulator's default is 400 with
@@ -264,6 +266,10 @@ export function parseSessionId(response: HttpResponse): string {
   const json = response.json;
   const contentType = (response.headers['content-type'] ?? '').toLowerCase();
   const isJson = /^application\/(?:[\w.+-]+\+)?json\b/.test(contentType);
+  // An HTML page (a proxy's, or a login page) is never a session id, however it looks.
+  if (contentType && !isJson && !contentType.startsWith('text/plain')) {
+    throw badResponse(response, 'The code validation answer is not text or JSON.');
+  }
   let sessionId: string;
   if (typeof json === 'string') sessionId = json;
   else if (json === undefined || (typeof json === 'number' && !isJson)) sessionId = response.text;
