@@ -93,6 +93,8 @@ export interface MrkterSentCode {
   code: string;
   /** Simulator clock, epoch ms. */
   at: number;
+  /** Spent by a successful validation, or replaced by a newer code to the same number. */
+  used: boolean;
 }
 
 /** A session created by a validated code. */
@@ -286,10 +288,6 @@ interface RefreshTokenState {
   spent: boolean;
 }
 
-interface IssuedCode extends MrkterSentCode {
-  used: boolean;
-}
-
 /** Auth0's error shape. */
 function auth0Error(
   status: number,
@@ -394,7 +392,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
   const refreshTokens = new Map<string, RefreshTokenState>();
   const revokedFamilies = new Set<string>();
   const tokenRequests: MrkterTokenRequest[] = [];
-  const codes: IssuedCode[] = [];
+  const codes: MrkterSentCode[] = [];
   const lastSmsAt = new Map<string, number>();
   const sessions: MrkterSimSession[] = [];
   const liveSessions = new Map<string, MrkterSimSession>();
