@@ -399,7 +399,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
   // The issuer is the tenant's origin with a trailing slash, as in the seed's token; known once listening.
   let issuer = '';
 
-  async function issueTokens(state: UserState, scope: string | undefined, grant: string, family?: string) {
+  async function issueTokens(state: UserState, scope: string | undefined, family?: string) {
     const iat = Math.floor(now() / 1000);
     // HS256 rather than Auth0's RS256: clients never verify the signature (they only read `exp`), and a
     // shared secret keeps the simulator free of key management. The claims are the seed's.
@@ -408,7 +408,8 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
       'http://email': state.user.username,
       'http://jti': randomBytes(16).toString('hex'),
       ...(scope ? { scope } : {}),
-      gty: grant,
+      // A token got by refresh keeps the claims of the grant that started the session.
+      gty: 'password',
       azp: clientId,
     })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: 'mrkter-simulator' })
@@ -471,7 +472,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
         mfa_token: randomId(24),
       });
     }
-    return issueTokens(state, params['scope'] || undefined, 'password');
+    return issueTokens(state, params['scope'] || undefined);
   }
 
   async function refreshGrant(params: Record<string, string>): Promise<SimResponse> {
@@ -489,8 +490,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
     if (!state) return invalid();
     if (state.user.blocked) return auth0Error(401, 'unauthorized', 'user is blocked');
     if (rotate) record.spent = true;
-    // The new access token keeps the claims of the grant that started the session (`gty: password`).
-    return issueTokens(state, record.scope, 'password', record.family);
+    return issueTokens(state, record.scope, record.family);
   }
 
   async function tokenRoute(request: SimRequest): Promise<SimResponse> {
