@@ -204,6 +204,7 @@ export const mrkterMachine = setup({
     // property, and then `createActor(mrkterMachine)` without input would not typecheck.
     // biome-ignore lint/suspicious/noConfusingVoidType: see above; the only way XState 5.33 keeps input optional
     input: {} as MrkterInput | void,
+    tags: {} as 'busy',
   },
   actors: {
     login: fromPromise<TokenSet, { username: string; password: string }>(async () => notProvided('login')),
@@ -255,6 +256,9 @@ export const mrkterMachine = setup({
     isInvalidCode: (_, params: { error: unknown }) => toAuthError(params.error).kind === 'invalid_code',
     isSessionExpired: (_, params: { error: unknown }) => toAuthError(params.error).kind === 'session_expired',
     isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
+    // A refreshed token already past its expiry (a clock far off) would be refreshed again at once, forever.
+    isExpiredOnArrival: (_, tokens: TokenSet) =>
+      typeof tokens.accessTokenExpiresAt === 'number' && tokens.accessTokenExpiresAt <= Date.now(),
     // A 401 for a token already replaced is late news: refreshing again would waste the new token.
     isCurrentToken: ({ context, event }) =>
       event.type === 'auth.tokenRejected' &&
@@ -268,17 +272,17 @@ export const mrkterMachine = setup({
       const accessTokenExpiresAt =
         typeof given === 'number' && Number.isFinite(given) ? given : now + context.accessTokenTtlMs;
       const lifetime = Math.max(0, accessTokenExpiresAt - now);
-      // The leeway is capped at half the lifetime: a token shorter than twice the leeway would
-      // otherwise be refreshed as soon as it arrives, again and again.
-      const leeway = Math.min(context.refreshLeewayMs, lifetime / 2);
       // Sessions signed in together must not all refresh in the same second.
       const jitter = Math.random() * Math.min(context.refreshJitterMs, lifetime / 10);
+      // Never more than half the lifetime early: a token that lives shorter than the leeway would
+      // otherwise be refreshed the moment it arrives, again and again.
+      const advance = Math.min(context.refreshLeewayMs + jitter, lifetime / 2);
       return {
         accessToken: tokens.accessToken,
         // RFC 6749 §6: a refresh answer without a refresh token means "keep using the old one".
         refreshToken: tokens.refreshToken ?? context.refreshToken,
         accessTokenExpiresAt,
-        refreshAt: Math.max(now, accessTokenExpiresAt - leeway - jitter),
+        refreshAt: Math.max(now, accessTokenExpiresAt - advance),
         clockSkewMs: Number.isFinite(tokens.clockSkewMs) ? tokens.clockSkewMs : 0,
         refreshAttempts: 0,
         error: null,
@@ -319,7 +323,21 @@ export const mrkterMachine = setup({
       codeAttempts: 0,
       error: null,
     })),
-    countRefreshAttempt: assign(({ context }) => ({ refreshAttempts: context.refreshAttempts + 1 })),
+    // The retry is planned as an absolute time in refreshAt, so a restored session keeps to it.
+    setRefreshBackoff: assign(({ context }, params: { error: unknown }) => {
+      const error = toAuthError(params.error);
+      const refreshAttempts = context.refreshAttempts + 1;
+      const ceiling = Math.min(MAX_REFRESH_BACKOFF_MS, 1000 * 2 ** (refreshAttempts - 1));
+      const backoff = ceiling * (0.5 + Math.random() / 2);
+      // A server that said how long to wait gets at least that: nothing is sent before it.
+      const retryAfterMs =
+        error.retryAfterMs !== undefined && Number.isFinite(error.retryAfterMs) ? error.retryAfterMs : 0;
+      return {
+        refreshAttempts,
+        error: error.toData(),
+        refreshAt: Date.now() + Math.max(backoff, retryAfterMs),
+      };
+    }),
     setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
     setErrorKind: assign((_, params: { kind: AuthErrorKind; message?: string }) => ({
       error: new AuthError(
@@ -334,18 +352,19 @@ export const mrkterMachine = setup({
         error: (error.kind === 'session_expired' ? error : new AuthError('session_expired')).toData(),
       };
     }),
+    setExpiredOnArrivalError: assign({
+      error: () =>
+        new AuthError('session_expired', {
+          message:
+            'The server issued an access token that had already expired (is the device clock right?). Sign in again.',
+        }).toData(),
+    }),
+    clearError: assign({ error: null }),
     clearSession: assign(() => clearedSession()),
   },
   delays: {
     untilRefresh: ({ context }) => clampDelay((context.refreshAt ?? Date.now()) - Date.now()),
-    refreshBackoff: ({ context }) => {
-      const exponential = Math.min(
-        MAX_REFRESH_BACKOFF_MS,
-        1000 * 2 ** (Math.max(1, context.refreshAttempts) - 1),
-      );
-      const jittered = exponential * (0.5 + Math.random() / 2);
-      return clampDelay(Math.max(jittered, context.error?.retryAfterMs ?? 0));
-    },
+    refreshBackoff: ({ context }) => clampDelay((context.refreshAt ?? Date.now()) - Date.now()),
     resendCooldown: ({ context }) => clampDelay((context.resendAvailableAt ?? Date.now()) - Date.now()),
   },
 }).createMachine({
@@ -375,7 +394,7 @@ export const mrkterMachine = setup({
   states: {
     signedOut: {
       on: {
-        'auth.login': { target: 'authenticating' },
+        'auth.login': { target: 'authenticating', actions: 'clearError' },
       },
     },
     authenticating: {
@@ -591,18 +610,22 @@ export const mrkterMachine = setup({
             id: 'refreshTokens',
             src: 'refreshTokens',
             input: ({ context }) => ({ refreshToken: context.refreshToken ?? '' }),
-            onDone: {
-              target: 'active',
-              actions: { type: 'setTokens', params: ({ event }) => event.output },
-            },
+            onDone: [
+              {
+                guard: { type: 'isExpiredOnArrival', params: ({ event }) => event.output },
+                target: '#mrkter.sessionExpired',
+                actions: ['clearSession', 'setExpiredOnArrivalError'],
+              },
+              {
+                target: 'active',
+                actions: { type: 'setTokens', params: ({ event }) => event.output },
+              },
+            ],
             onError: [
               {
                 guard: { type: 'isRetryableError', params: ({ event }) => ({ error: event.error }) },
                 target: 'backingOff',
-                actions: [
-                  { type: 'setError', params: ({ event }) => ({ error: event.error }) },
-                  'countRefreshAttempt',
-                ],
+                actions: { type: 'setRefreshBackoff', params: ({ event }) => ({ error: event.error }) },
               },
               {
                 target: '#mrkter.sessionExpired',
@@ -637,7 +660,7 @@ export const mrkterMachine = setup({
     },
     sessionExpired: {
       on: {
-        'auth.login': { target: 'authenticating' },
+        'auth.login': { target: 'authenticating', actions: 'clearError' },
         'auth.logout': { target: 'signedOut', actions: 'clearSession' },
       },
     },
