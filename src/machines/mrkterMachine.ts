@@ -46,7 +46,7 @@ export interface MrkterContext {
   refreshToken: string | null;
   /** Local epoch ms at which the access token expires. */
   accessTokenExpiresAt: number | null;
-  /** Local epoch ms at which the next refresh starts. */
+  /** Local epoch ms at which the next refresh starts (in `backingOff`, the next retry). */
   refreshAt: number | null;
   /** Server clock minus local clock, in ms, as measured by the last token answer. */
   clockSkewMs: number;
