@@ -1,0 +1,430 @@
+/**
+ * The Marketiger sign-in flow (seeds/000): email and password, an optional project access check, then
+ * a session that refreshes its access token before it expires and ends when the refresh token does.
+ *
+ * The machine is pure: it calls its actors by name (`login`, `refreshTokens`, `checkProjectAccess`),
+ * which `marketigerActors(api)` provides, and keeps only plain data in context. Every timer is an
+ * `after` whose delay is computed from an absolute time in context, so `auth.resume` can re-arm them
+ * after a persisted snapshot is restored (XState re-arms none by itself).
+ */
+import { assertEvent, assign, fromPromise, not, setup } from 'xstate';
+import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
+import { MAX_TIMER_MS } from '../services/http.js';
+import type { MarketigerApi, TokenSet } from '../services/types.js';
+
+/**
+ * What `createActor(marketigerMachine, { input })` takes. The object and every field are optional.
+ *
+ * @example
+ * ```ts
+ * createActor(marketigerMachine.provide({ actors: marketigerActors(api) }), { input: { projectId: 'p-1' } });
+ * ```
+ */
+export interface MarketigerInput {
+  /** When set, sign-in also checks that the account may use this project before reaching `signedIn`. */
+  projectId?: string;
+  /** Refresh this long before the access token expires. Default 60 000 ms. */
+  refreshLeewayMs?: number;
+  /** Lifetime of a refresh token from when it is received (the guide says 12 h). Default 43 200 000 ms. */
+  refreshTokenTtlMs?: number;
+  /** Lifetime assumed for an access token that carries no `exp`. Default 3 600 000 ms (1 h). */
+  accessTokenTtlMs?: number;
+  /** Up to this much earlier, at random, so sessions signed in together do not refresh together. Default 60 000 ms. */
+  refreshJitterMs?: number;
+}
+
+/** The machine's context: plain, serialisable data only. Times are local epoch ms. */
+export interface MarketigerContext {
+  accessToken: string | null;
+  refreshToken: string | null;
+  accessTokenExpiresAt: number | null;
+  /** When the current refresh token stops working: set each time a new one is received. */
+  refreshTokenExpiresAt: number | null;
+  /** When the next refresh (or, in `backingOff`, the next retry) is due. */
+  refreshAt: number | null;
+  /** Server clock minus local clock, from the last token answer. */
+  clockSkewMs: number;
+  /** Failed refresh attempts in a row (drives the backoff); 0 after a success. */
+  refreshAttempts: number;
+  error: AuthErrorData | null;
+  projectId: string | null;
+  refreshLeewayMs: number;
+  refreshTokenTtlMs: number;
+  accessTokenTtlMs: number;
+  refreshJitterMs: number;
+}
+
+/** Every event the machine answers (XState's own done/error/after events aside). */
+export type MarketigerEvent =
+  | { type: 'auth.login'; email: string; password: string }
+  | { type: 'auth.logout' }
+  | { type: 'auth.refresh' }
+  /** A server refused `accessToken`: refresh at once if it is still the current one. */
+  | { type: 'auth.tokenRejected'; accessToken: string }
+  /** Re-arm the timers from the absolute times in context (after restoring a persisted snapshot). */
+  | { type: 'auth.resume' };
+
+type LoginInput = Parameters<MarketigerApi['login']>[0];
+type RefreshInput = Parameters<MarketigerApi['refreshTokens']>[0];
+type ProjectAccessInput = Parameters<MarketigerApi['checkProjectAccess']>[0];
+
+const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
+const DEFAULT_REFRESH_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
+const DEFAULT_ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
+const DEFAULT_REFRESH_JITTER_MS = 60_000;
+/** First retry after about 1 s, doubling, never more than 30 s apart (a jittered, capped backoff). */
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 30_000;
+
+/** A finite number ≥ 0 (> 0 when `positive`) from input, else the default: bad config never means "no expiry". */
+function numberOr(value: unknown, fallback: number, positive = false): number {
+  return typeof value === 'number' && Number.isFinite(value) && (positive ? value > 0 : value >= 0)
+    ? value
+    : fallback;
+}
+
+/** Ms from now until `at`, clamped to what a timer honours (Node fires longer delays after 1 ms). */
+function delayUntil(at: number | null): number {
+  if (at === null) return 0;
+  return Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+}
+
+/**
+ * When to refresh an access token that expires at `expiresAt`: `refreshLeewayMs` plus some jitter
+ * before expiry, but never more than half the token's lifetime early. Without that cap a token that
+ * lives shorter than the leeway would be refreshed the moment it arrives, again and again.
+ */
+function planRefresh(expiresAt: number, now: number, leewayMs: number, jitterMs: number): number {
+  const lifetime = Math.max(0, expiresAt - now);
+  const jitter = Math.random() * Math.min(jitterMs, lifetime / 10);
+  return Math.max(now, expiresAt - Math.min(leewayMs + jitter, lifetime / 2));
+}
+
+/**
+ * The login input, with the password as a non-enumerable field. XState keeps an in-flight promise's
+ * input in the persisted snapshot; a non-enumerable field stays out of `JSON.stringify`, so the
+ * password never reaches storage, and a sign-in restored from JSON cannot resend it by itself.
+ */
+function loginInput(email: string, password: string): LoginInput {
+  return Object.defineProperty({ email }, 'password', { value: password, enumerable: false }) as LoginInput;
+}
+
+/** The error kept in `sessionExpired`: always kind `session_expired`, whatever ended the session. */
+function sessionExpiredError(cause?: unknown): AuthErrorData {
+  if (cause === undefined) return new AuthError('session_expired').toData();
+  const error = toAuthError(cause);
+  if (error.kind === 'session_expired') return error.toData();
+  return new AuthError('session_expired', {
+    message: `The session could not be renewed (${error.kind}). Sign in again.`,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+  }).toData();
+}
+
+function notProvided(name: string): never {
+  throw new Error(
+    `The Marketiger actor '${name}' was not provided: use machine.provide({ actors: marketigerActors(api) }).`,
+  );
+}
+
+/**
+ * The Marketiger statechart (`id: 'marketiger'`).
+ *
+ * States: `signedOut` → `signingIn` → (`checkingProject` when `input.projectId` is set) →
+ * `signedIn` (`active`, `refreshing`, `backingOff`) → `sessionExpired` when the refresh token expires
+ * or a refresh is refused. States that wait on the network carry the tag `busy`. Actors are referenced
+ * by name: provide them with `marketigerActors(api)`.
+ *
+ * After restoring a persisted snapshot, send `auth.resume` (or use `restoreActor`): XState does not
+ * persist pending timers, and the machine answers by re-arming them from the absolute times in context.
+ *
+ * @example
+ * ```ts
+ * const api = createMarketigerApi();
+ * const actor = createActor(marketigerMachine.provide({ actors: marketigerActors(api) })).start();
+ * actor.send({ type: 'auth.login', email, password });
+ * await waitFor(actor, (s) => s.matches('signedIn') || s.matches('signedOut'));
+ * ```
+ */
+export const marketigerMachine = setup({
+  types: {
+    context: {} as MarketigerContext,
+    events: {} as MarketigerEvent,
+    // `| void` rather than `| undefined`: setup's inference drops `undefined` from an optional
+    // property, and then `createActor(marketigerMachine)` without input would not typecheck.
+    // biome-ignore lint/suspicious/noConfusingVoidType: see above; the only way XState 5.33 keeps input optional
+    input: {} as MarketigerInput | void,
+    tags: {} as 'busy',
+  },
+  actors: {
+    login: fromPromise<TokenSet, LoginInput>(async () => notProvided('login')),
+    refreshTokens: fromPromise<TokenSet, RefreshInput>(async () => notProvided('refreshTokens')),
+    checkProjectAccess: fromPromise<void, ProjectAccessInput>(async () => notProvided('checkProjectAccess')),
+  },
+  guards: {
+    hasProjectId: ({ context }) => context.projectId !== null,
+    // A 401 for a token already replaced is late news: refreshing again would waste the new token.
+    isCurrentToken: ({ context, event }) =>
+      event.type === 'auth.tokenRejected' &&
+      context.accessToken !== null &&
+      event.accessToken === context.accessToken,
+    // Checked on every way into `refreshing`, so that an expired refresh token is never sent (P13)
+    // whichever of the two zero-delay timers of a stale restored session fires first.
+    isRefreshTokenExpired: ({ context }) =>
+      context.refreshToken === null ||
+      context.refreshTokenExpiresAt === null ||
+      context.refreshTokenExpiresAt <= Date.now(),
+    // A refreshed access token already past its expiry would be refreshed again at once, forever (M8).
+    isTokenExpiredOnArrival: (_, tokens: TokenSet) =>
+      typeof tokens.accessTokenExpiresAt === 'number' && tokens.accessTokenExpiresAt <= Date.now(),
+    isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
+  },
+  actions: {
+    setTokens: assign(({ context }, tokens: TokenSet) => {
+      const now = Date.now();
+      const given = tokens.accessTokenExpiresAt;
+      const accessTokenExpiresAt =
+        typeof given === 'number' && Number.isFinite(given) ? given : now + context.accessTokenTtlMs;
+      // A new refresh token brings its own lifetime. An answer without one (RFC 6749 §6), or with the
+      // same one again, keeps the old token and its old expiry: the session never outlives its token.
+      const rotated = Boolean(tokens.refreshToken) && tokens.refreshToken !== context.refreshToken;
+      return {
+        accessToken: tokens.accessToken,
+        accessTokenExpiresAt,
+        refreshToken: rotated ? tokens.refreshToken : context.refreshToken,
+        refreshTokenExpiresAt: rotated ? now + context.refreshTokenTtlMs : context.refreshTokenExpiresAt,
+        refreshAt: planRefresh(accessTokenExpiresAt, now, context.refreshLeewayMs, context.refreshJitterMs),
+        clockSkewMs: Number.isFinite(tokens.clockSkewMs) ? tokens.clockSkewMs : 0,
+        refreshAttempts: 0,
+        error: null,
+      };
+    }),
+    setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
+    clearError: assign({ error: null }),
+    setSessionExpiredError: assign((_, params: { error: unknown } | undefined) => ({
+      error: sessionExpiredError(params?.error),
+    })),
+    setTokenExpiredOnArrivalError: assign({
+      error: () =>
+        new AuthError('session_expired', {
+          message:
+            'The server sent an access token that had already expired (is the clock right?). Sign in again.',
+        }).toData(),
+    }),
+    // The retry is planned as an absolute time in `refreshAt`, so a restored session keeps to it.
+    setRefreshBackoff: assign(({ context }, params: { error: unknown }) => {
+      const error = toAuthError(params.error);
+      const refreshAttempts = context.refreshAttempts + 1;
+      const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (refreshAttempts - 1));
+      // A server that said how long to wait gets at least that: nothing is sent before it (N5).
+      const delay = Math.max(ceiling * (0.5 + Math.random() / 2), error.retryAfterMs ?? 0);
+      return { refreshAttempts, error: error.toData(), refreshAt: Date.now() + delay };
+    }),
+    clearSession: assign({
+      accessToken: null,
+      refreshToken: null,
+      accessTokenExpiresAt: null,
+      refreshTokenExpiresAt: null,
+      refreshAt: null,
+      refreshAttempts: 0,
+    }),
+  },
+  delays: {
+    untilRefresh: ({ context }) => delayUntil(context.refreshAt),
+    refreshBackoff: ({ context }) => delayUntil(context.refreshAt),
+    // Without a refresh token the session lasts as long as its access token.
+    untilSessionEnd: ({ context }) =>
+      delayUntil(context.refreshTokenExpiresAt ?? context.accessTokenExpiresAt),
+  },
+}).createMachine({
+  id: 'marketiger',
+  initial: 'signedOut',
+  context: ({ input }) => ({
+    accessToken: null,
+    refreshToken: null,
+    accessTokenExpiresAt: null,
+    refreshTokenExpiresAt: null,
+    refreshAt: null,
+    clockSkewMs: 0,
+    refreshAttempts: 0,
+    error: null,
+    projectId: typeof input?.projectId === 'string' && input.projectId !== '' ? input.projectId : null,
+    refreshLeewayMs: numberOr(input?.refreshLeewayMs, DEFAULT_REFRESH_LEEWAY_MS),
+    refreshTokenTtlMs: numberOr(input?.refreshTokenTtlMs, DEFAULT_REFRESH_TOKEN_TTL_MS, true),
+    accessTokenTtlMs: numberOr(input?.accessTokenTtlMs, DEFAULT_ACCESS_TOKEN_TTL_MS, true),
+    refreshJitterMs: numberOr(input?.refreshJitterMs, DEFAULT_REFRESH_JITTER_MS),
+  }),
+  states: {
+    signedOut: {
+      // Every way out of a session ends here or in `sessionExpired`, and both forget the tokens.
+      entry: 'clearSession',
+      on: {
+        'auth.login': { target: 'signingIn', actions: 'clearError' },
+      },
+    },
+    signingIn: {
+      tags: 'busy',
+      invoke: {
+        id: 'login',
+        src: 'login',
+        input: ({ event }) => {
+          assertEvent(event, 'auth.login');
+          return loginInput(event.email, event.password);
+        },
+        onDone: [
+          {
+            guard: 'hasProjectId',
+            target: 'checkingProject',
+            actions: { type: 'setTokens', params: ({ event }) => event.output },
+          },
+          {
+            target: 'signedIn',
+            actions: { type: 'setTokens', params: ({ event }) => event.output },
+          },
+        ],
+        onError: {
+          target: 'signedOut',
+          actions: { type: 'setError', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+      on: {
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
+      },
+    },
+    checkingProject: {
+      tags: 'busy',
+      invoke: {
+        id: 'checkProjectAccess',
+        src: 'checkProjectAccess',
+        input: ({ context }) => ({
+          accessToken: context.accessToken ?? '',
+          projectId: context.projectId ?? '',
+        }),
+        onDone: { target: 'signedIn' },
+        onError: {
+          target: 'signedOut',
+          actions: { type: 'setError', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+      on: {
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
+      },
+    },
+    signedIn: {
+      initial: 'active',
+      after: {
+        // The refresh token's own end: no server call can extend it (P13).
+        untilSessionEnd: {
+          target: 'sessionExpired',
+          actions: 'setSessionExpiredError',
+        },
+      },
+      on: {
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
+        // Re-entering re-arms every timer from the absolute times in context (XState does not
+        // persist pending timers): a token already past refreshAt is refreshed once, at once.
+        'auth.resume': { target: 'signedIn', reenter: true },
+      },
+      states: {
+        active: {
+          after: {
+            untilRefresh: [
+              {
+                guard: 'isRefreshTokenExpired',
+                target: '#marketiger.sessionExpired',
+                actions: 'setSessionExpiredError',
+              },
+              { target: 'refreshing' },
+            ],
+          },
+          on: {
+            'auth.refresh': [
+              {
+                guard: 'isRefreshTokenExpired',
+                target: '#marketiger.sessionExpired',
+                actions: 'setSessionExpiredError',
+              },
+              { target: 'refreshing' },
+            ],
+            'auth.tokenRejected': [
+              // A late 401 for a token already replaced changes nothing.
+              { guard: not('isCurrentToken') },
+              {
+                guard: 'isRefreshTokenExpired',
+                target: '#marketiger.sessionExpired',
+                actions: 'setSessionExpiredError',
+              },
+              { target: 'refreshing' },
+            ],
+          },
+        },
+        refreshing: {
+          tags: 'busy',
+          invoke: {
+            id: 'refreshTokens',
+            src: 'refreshTokens',
+            input: ({ context }) => ({ refreshToken: context.refreshToken ?? '' }),
+            onDone: [
+              {
+                guard: { type: 'isTokenExpiredOnArrival', params: ({ event }) => event.output },
+                target: '#marketiger.sessionExpired',
+                actions: 'setTokenExpiredOnArrivalError',
+              },
+              {
+                // `signedIn`, not just `active`: a rotated refresh token moves the session's end.
+                target: '#marketiger.signedIn',
+                reenter: true,
+                actions: { type: 'setTokens', params: ({ event }) => event.output },
+              },
+            ],
+            onError: [
+              {
+                guard: { type: 'isRetryableError', params: ({ event }) => ({ error: event.error }) },
+                target: 'backingOff',
+                actions: { type: 'setRefreshBackoff', params: ({ event }) => ({ error: event.error }) },
+              },
+              {
+                // A refused refresh (400, 401, 403: `session_expired`) or any other lasting failure.
+                target: '#marketiger.sessionExpired',
+                actions: { type: 'setSessionExpiredError', params: ({ event }) => ({ error: event.error }) },
+              },
+            ],
+          },
+          on: {
+            // One refresh at a time. After a restore the refresh that was in flight runs again;
+            // re-entering signedIn would abort it and send the same refresh token a second time (P11).
+            'auth.resume': {},
+          },
+        },
+        backingOff: {
+          after: {
+            refreshBackoff: [
+              {
+                guard: 'isRefreshTokenExpired',
+                target: '#marketiger.sessionExpired',
+                actions: 'setSessionExpiredError',
+              },
+              { target: 'refreshing' },
+            ],
+          },
+          on: {
+            'auth.refresh': [
+              {
+                guard: 'isRefreshTokenExpired',
+                target: '#marketiger.sessionExpired',
+                actions: 'setSessionExpiredError',
+              },
+              { target: 'refreshing' },
+            ],
+          },
+        },
+      },
+    },
+    sessionExpired: {
+      entry: 'clearSession',
+      on: {
+        'auth.login': { target: 'signingIn', actions: 'clearError' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
+      },
+    },
+  },
+});

@@ -1,0 +1,46 @@
+/**
+ * The actors {@link marketigerMachine} invokes, backed by a {@link MarketigerApi}. Each passes the
+ * actor's `signal` to the service, so leaving a state (or stopping the actor) aborts its request.
+ */
+import { fromPromise } from 'xstate';
+import { AuthError } from '../errors.js';
+import type { marketigerMachine } from '../machines/marketigerMachine.js';
+import type { MarketigerApi, TokenSet } from './types.js';
+
+/**
+ * The machine hands the password over as a non-enumerable field, which is gone when an in-flight
+ * sign-in was restored from a JSON snapshot. The request must not go out without it: the person
+ * signs in again.
+ */
+function requirePassword(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new AuthError('aborted', { message: 'The sign-in was interrupted; enter the password again.' });
+  }
+  return value;
+}
+
+/**
+ * The Marketiger actor implementations, for `marketigerMachine.provide({ actors: marketigerActors(api) })`.
+ *
+ * @example
+ * ```ts
+ * const api = createMarketigerApi({ baseURL: 'https://devapi.marketiger3d.com/v2' });
+ * const actor = createActor(marketigerMachine.provide({ actors: marketigerActors(api) })).start();
+ * ```
+ */
+export function marketigerActors(api: MarketigerApi) {
+  return {
+    login: fromPromise<TokenSet, { email: string; password: string }>(({ input, signal }) =>
+      // A fresh plain object: a spread of the machine's input inside the service would lose the password.
+      api.login({ email: input.email, password: requirePassword(input.password) }, { signal }),
+    ),
+    refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async ({ input, signal }) => {
+      // Nothing to refresh with: no request, the session is over.
+      if (!input.refreshToken) throw new AuthError('session_expired');
+      return api.refreshTokens({ refreshToken: input.refreshToken }, { signal });
+    }),
+    checkProjectAccess: fromPromise<void, { accessToken: string; projectId: string }>(({ input, signal }) =>
+      api.checkProjectAccess({ accessToken: input.accessToken, projectId: input.projectId }, { signal }),
+    ),
+  } satisfies Parameters<typeof marketigerMachine.provide>[0]['actors'];
+}
