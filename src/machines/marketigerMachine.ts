@@ -8,9 +8,21 @@
  * after a persisted snapshot is restored (XState re-arms none by itself).
  */
 import { assertEvent, assign, fromPromise, not, setup } from 'xstate';
-import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
-import { MAX_TIMER_MS } from '../services/http.js';
+import { type AuthErrorData, toAuthError } from '../errors.js';
 import type { MarketigerApi, TokenSet } from '../services/types.js';
+import { delayUntil } from '../time.js';
+import {
+  expiredOnArrivalError,
+  isExpiredOnArrival,
+  notProvided as notProvidedBy,
+  numberOr,
+  planAccessToken,
+  planRefreshBackoff,
+  sessionExpiredError,
+  withSecret,
+} from './session.js';
+
+const notProvided = (name: string): never => notProvidedBy('Marketiger', 'marketigerActors', name);
 
 /**
  * What `createActor(marketigerMachine, { input })` takes. The object and every field are optional.
@@ -72,59 +84,6 @@ const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
 const DEFAULT_REFRESH_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 const DEFAULT_ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
 const DEFAULT_REFRESH_JITTER_MS = 60_000;
-/** First retry after about 1 s, doubling, never more than 30 s apart (a jittered, capped backoff). */
-const BACKOFF_BASE_MS = 1_000;
-const BACKOFF_MAX_MS = 30_000;
-
-/** A finite number ≥ 0 (> 0 when `positive`) from input, else the default: bad config never means "no expiry". */
-function numberOr(value: unknown, fallback: number, positive = false): number {
-  return typeof value === 'number' && Number.isFinite(value) && (positive ? value > 0 : value >= 0)
-    ? value
-    : fallback;
-}
-
-/** Ms from now until `at`, clamped to what a timer honours (Node fires longer delays after 1 ms). */
-function delayUntil(at: number | null): number {
-  if (at === null) return 0;
-  return Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
-}
-
-/**
- * When to refresh an access token that expires at `expiresAt`: `refreshLeewayMs` plus some jitter
- * before expiry, but never more than half the token's lifetime early. Without that cap a token that
- * lives shorter than the leeway would be refreshed the moment it arrives, again and again.
- */
-function planRefresh(expiresAt: number, now: number, leewayMs: number, jitterMs: number): number {
-  const lifetime = Math.max(0, expiresAt - now);
-  const jitter = Math.random() * Math.min(jitterMs, lifetime / 10);
-  return Math.max(now, expiresAt - Math.min(leewayMs + jitter, lifetime / 2));
-}
-
-/**
- * The login input, with the password as a non-enumerable field. XState keeps an in-flight promise's
- * input in the persisted snapshot; a non-enumerable field stays out of `JSON.stringify`, so the
- * password never reaches storage, and a sign-in restored from JSON cannot resend it by itself.
- */
-function loginInput(email: string, password: string): LoginInput {
-  return Object.defineProperty({ email }, 'password', { value: password, enumerable: false }) as LoginInput;
-}
-
-/** The error kept in `sessionExpired`: always kind `session_expired`, whatever ended the session. */
-function sessionExpiredError(cause?: unknown): AuthErrorData {
-  if (cause === undefined) return new AuthError('session_expired').toData();
-  const error = toAuthError(cause);
-  if (error.kind === 'session_expired') return error.toData();
-  return new AuthError('session_expired', {
-    message: `The session could not be renewed (${error.kind}). Sign in again.`,
-    ...(error.status !== undefined ? { status: error.status } : {}),
-  }).toData();
-}
-
-function notProvided(name: string): never {
-  throw new Error(
-    `The Marketiger actor '${name}' was not provided: use machine.provide({ actors: marketigerActors(api) }).`,
-  );
-}
 
 /**
  * The Marketiger statechart (`id: 'marketiger'`).
@@ -174,28 +133,19 @@ export const marketigerMachine = setup({
       context.refreshTokenExpiresAt === null ||
       context.refreshTokenExpiresAt <= Date.now(),
     // A refreshed access token already past its expiry would be refreshed again at once, forever (M8).
-    isTokenExpiredOnArrival: (_, tokens: TokenSet) =>
-      typeof tokens.accessTokenExpiresAt === 'number' && tokens.accessTokenExpiresAt <= Date.now(),
+    isTokenExpiredOnArrival: (_, tokens: TokenSet) => isExpiredOnArrival(tokens),
     isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
   },
   actions: {
     setTokens: assign(({ context }, tokens: TokenSet) => {
       const now = Date.now();
-      const given = tokens.accessTokenExpiresAt;
-      const accessTokenExpiresAt =
-        typeof given === 'number' && Number.isFinite(given) ? given : now + context.accessTokenTtlMs;
       // A new refresh token brings its own lifetime. An answer without one (RFC 6749 §6), or with the
       // same one again, keeps the old token and its old expiry: the session never outlives its token.
       const rotated = Boolean(tokens.refreshToken) && tokens.refreshToken !== context.refreshToken;
       return {
-        accessToken: tokens.accessToken,
-        accessTokenExpiresAt,
+        ...planAccessToken(tokens, context, now),
         refreshToken: rotated ? tokens.refreshToken : context.refreshToken,
         refreshTokenExpiresAt: rotated ? now + context.refreshTokenTtlMs : context.refreshTokenExpiresAt,
-        refreshAt: planRefresh(accessTokenExpiresAt, now, context.refreshLeewayMs, context.refreshJitterMs),
-        clockSkewMs: Number.isFinite(tokens.clockSkewMs) ? tokens.clockSkewMs : 0,
-        refreshAttempts: 0,
-        error: null,
       };
     }),
     setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
@@ -203,22 +153,10 @@ export const marketigerMachine = setup({
     setSessionExpiredError: assign((_, params: { error: unknown } | undefined) => ({
       error: sessionExpiredError(params?.error),
     })),
-    setTokenExpiredOnArrivalError: assign({
-      error: () =>
-        new AuthError('session_expired', {
-          message:
-            'The server sent an access token that had already expired (is the clock right?). Sign in again.',
-        }).toData(),
-    }),
-    // The retry is planned as an absolute time in `refreshAt`, so a restored session keeps to it.
-    setRefreshBackoff: assign(({ context }, params: { error: unknown }) => {
-      const error = toAuthError(params.error);
-      const refreshAttempts = context.refreshAttempts + 1;
-      const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (refreshAttempts - 1));
-      // A server that said how long to wait gets at least that: nothing is sent before it (N5).
-      const delay = Math.max(ceiling * (0.5 + Math.random() / 2), error.retryAfterMs ?? 0);
-      return { refreshAttempts, error: error.toData(), refreshAt: Date.now() + delay };
-    }),
+    setTokenExpiredOnArrivalError: assign({ error: () => expiredOnArrivalError() }),
+    setRefreshBackoff: assign(({ context }, params: { error: unknown }) =>
+      planRefreshBackoff(context.refreshAttempts, params.error),
+    ),
     clearSession: assign({
       accessToken: null,
       refreshToken: null,
@@ -268,7 +206,7 @@ export const marketigerMachine = setup({
         src: 'login',
         input: ({ event }) => {
           assertEvent(event, 'auth.login');
-          return loginInput(event.email, event.password);
+          return withSecret({ email: event.email }, 'password', event.password);
         },
         onDone: [
           {

@@ -7,8 +7,18 @@
 
 import { assertEvent, assign, fromPromise, setup } from 'xstate';
 import { AuthError, type AuthErrorData, type AuthErrorKind, toAuthError } from '../errors.js';
-import { MAX_TIMER_MS } from '../services/http.js';
 import type { MrkterIdentity, TokenSet } from '../services/types.js';
+import { delayUntil } from '../time.js';
+import {
+  expiredOnArrivalError,
+  isExpiredOnArrival,
+  notProvided as notProvidedBy,
+  numberOr,
+  planAccessToken,
+  planRefreshBackoff,
+  sessionExpiredError,
+  withSecret,
+} from './session.js';
 
 /**
  * Configuration of {@link mrkterMachine}; the object and every field are optional.
@@ -99,18 +109,6 @@ const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
 const DEFAULT_ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
 const DEFAULT_REFRESH_JITTER_MS = 60_000;
 const DEFAULT_MAX_CODE_ATTEMPTS = 3;
-const MAX_REFRESH_BACKOFF_MS = 30_000;
-
-/** A finite, non-negative number from input, or the default: a bad input value must not make a timer fire at once or never. */
-function nonNegative(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
-}
-
-/** Timers outside [0, 2^31-1] ms misfire (Node fires longer ones after 1 ms). */
-function clampDelay(ms: number): number {
-  if (Number.isNaN(ms)) return 0;
-  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
-}
 
 /**
  * The one identity with that accountId, compared by value so that `'123'` finds `123`. Undefined when
@@ -135,21 +133,6 @@ function selectedAccountId(event: MrkterEvent): unknown {
   return event.type === 'identity.select' ? event.accountId : undefined;
 }
 
-/**
- * A copy of `input` with `secret` under `key` as a non-enumerable property. XState keeps an invoked
- * promise's input in its persisted snapshot while the call is in flight; a non-enumerable field is
- * left out of `JSON.stringify`, so a password or an SMS code never reaches storage, and a restored
- * in-flight call cannot send it again by itself (the actor then rejects with `aborted`).
- */
-function withSecret<T extends object, K extends string>(
-  input: T,
-  key: K,
-  secret: string,
-): T & Record<K, string> {
-  return Object.defineProperty({ ...input }, key, { value: secret, enumerable: false }) as T &
-    Record<K, string>;
-}
-
 /** Everything session-related, cleared: a fresh object each time so no two actors share an array. */
 function clearedSession() {
   return {
@@ -169,11 +152,7 @@ function clearedSession() {
   } satisfies Partial<MrkterContext>;
 }
 
-function notProvided(name: string): never {
-  throw new Error(
-    `The Mrkter actor '${name}' was not provided: use machine.provide({ actors: mrkterActors(api) }).`,
-  );
-}
+const notProvided = (name: string): never => notProvidedBy('Mrkter', 'mrkterActors', name);
 
 /**
  * The Mrkter sign-in statechart (`id: 'mrkter'`).
@@ -257,8 +236,7 @@ export const mrkterMachine = setup({
     isSessionExpired: (_, params: { error: unknown }) => toAuthError(params.error).kind === 'session_expired',
     isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
     // A refreshed token already past its expiry (a clock far off) would be refreshed again at once, forever.
-    isExpiredOnArrival: (_, tokens: TokenSet) =>
-      typeof tokens.accessTokenExpiresAt === 'number' && tokens.accessTokenExpiresAt <= Date.now(),
+    isExpiredOnArrival: (_, tokens: TokenSet) => isExpiredOnArrival(tokens),
     // A 401 for a token already replaced is late news: refreshing again would waste the new token.
     isCurrentToken: ({ context, event }) =>
       event.type === 'auth.tokenRejected' &&
@@ -266,28 +244,11 @@ export const mrkterMachine = setup({
       event.accessToken === context.accessToken,
   },
   actions: {
-    setTokens: assign(({ context }, tokens: TokenSet) => {
-      const now = Date.now();
-      const given = tokens.accessTokenExpiresAt;
-      const accessTokenExpiresAt =
-        typeof given === 'number' && Number.isFinite(given) ? given : now + context.accessTokenTtlMs;
-      const lifetime = Math.max(0, accessTokenExpiresAt - now);
-      // Sessions signed in together must not all refresh in the same second.
-      const jitter = Math.random() * Math.min(context.refreshJitterMs, lifetime / 10);
-      // Never more than half the lifetime early: a token that lives shorter than the leeway would
-      // otherwise be refreshed the moment it arrives, again and again.
-      const advance = Math.min(context.refreshLeewayMs + jitter, lifetime / 2);
-      return {
-        accessToken: tokens.accessToken,
-        // RFC 6749 §6: a refresh answer without a refresh token means "keep using the old one".
-        refreshToken: tokens.refreshToken ?? context.refreshToken,
-        accessTokenExpiresAt,
-        refreshAt: Math.max(now, accessTokenExpiresAt - advance),
-        clockSkewMs: Number.isFinite(tokens.clockSkewMs) ? tokens.clockSkewMs : 0,
-        refreshAttempts: 0,
-        error: null,
-      };
-    }),
+    setTokens: assign(({ context }, tokens: TokenSet) => ({
+      ...planAccessToken(tokens, context),
+      // RFC 6749 §6: a refresh answer without a refresh token means "keep using the old one".
+      refreshToken: tokens.refreshToken ?? context.refreshToken,
+    })),
     setIdentities: assign((_, params: { identities: unknown }) => ({
       identities: Array.isArray(params.identities) ? (params.identities as MrkterIdentity[]) : [],
     })),
@@ -323,21 +284,9 @@ export const mrkterMachine = setup({
       codeAttempts: 0,
       error: null,
     })),
-    // The retry is planned as an absolute time in refreshAt, so a restored session keeps to it.
-    setRefreshBackoff: assign(({ context }, params: { error: unknown }) => {
-      const error = toAuthError(params.error);
-      const refreshAttempts = context.refreshAttempts + 1;
-      const ceiling = Math.min(MAX_REFRESH_BACKOFF_MS, 1000 * 2 ** (refreshAttempts - 1));
-      const backoff = ceiling * (0.5 + Math.random() / 2);
-      // A server that said how long to wait gets at least that: nothing is sent before it.
-      const retryAfterMs =
-        error.retryAfterMs !== undefined && Number.isFinite(error.retryAfterMs) ? error.retryAfterMs : 0;
-      return {
-        refreshAttempts,
-        error: error.toData(),
-        refreshAt: Date.now() + Math.max(backoff, retryAfterMs),
-      };
-    }),
+    setRefreshBackoff: assign(({ context }, params: { error: unknown }) =>
+      planRefreshBackoff(context.refreshAttempts, params.error),
+    ),
     setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
     setErrorKind: assign((_, params: { kind: AuthErrorKind; message?: string }) => ({
       error: new AuthError(
@@ -346,26 +295,17 @@ export const mrkterMachine = setup({
       ).toData(),
     })),
     // Any refused refresh ends the session as `session_expired`, keeping the server's status when it was one.
-    setSessionExpiredError: assign((_, params: { error: unknown }) => {
-      const error = toAuthError(params.error);
-      return {
-        error: (error.kind === 'session_expired' ? error : new AuthError('session_expired')).toData(),
-      };
-    }),
-    setExpiredOnArrivalError: assign({
-      error: () =>
-        new AuthError('session_expired', {
-          message:
-            'The server issued an access token that had already expired (is the device clock right?). Sign in again.',
-        }).toData(),
-    }),
+    setSessionExpiredError: assign((_, params: { error: unknown }) => ({
+      error: sessionExpiredError(params.error),
+    })),
+    setExpiredOnArrivalError: assign({ error: () => expiredOnArrivalError() }),
     clearError: assign({ error: null }),
     clearSession: assign(() => clearedSession()),
   },
   delays: {
-    untilRefresh: ({ context }) => clampDelay((context.refreshAt ?? Date.now()) - Date.now()),
-    refreshBackoff: ({ context }) => clampDelay((context.refreshAt ?? Date.now()) - Date.now()),
-    resendCooldown: ({ context }) => clampDelay((context.resendAvailableAt ?? Date.now()) - Date.now()),
+    untilRefresh: ({ context }) => delayUntil(context.refreshAt),
+    refreshBackoff: ({ context }) => delayUntil(context.refreshAt),
+    resendCooldown: ({ context }) => delayUntil(context.resendAvailableAt),
   },
 }).createMachine({
   id: 'mrkter',
@@ -385,11 +325,11 @@ export const mrkterMachine = setup({
     resendAvailableAt: null,
     error: null,
     autoSelectSingleIdentity: input?.autoSelectSingleIdentity ?? true,
-    maxCodeAttempts: Math.max(1, Math.floor(nonNegative(input?.maxCodeAttempts, DEFAULT_MAX_CODE_ATTEMPTS))),
-    resendCooldownMs: nonNegative(input?.resendCooldownMs, DEFAULT_RESEND_COOLDOWN_MS),
-    refreshLeewayMs: nonNegative(input?.refreshLeewayMs, DEFAULT_REFRESH_LEEWAY_MS),
-    accessTokenTtlMs: nonNegative(input?.accessTokenTtlMs, DEFAULT_ACCESS_TOKEN_TTL_MS),
-    refreshJitterMs: nonNegative(input?.refreshJitterMs, DEFAULT_REFRESH_JITTER_MS),
+    maxCodeAttempts: Math.max(1, Math.floor(numberOr(input?.maxCodeAttempts, DEFAULT_MAX_CODE_ATTEMPTS))),
+    resendCooldownMs: numberOr(input?.resendCooldownMs, DEFAULT_RESEND_COOLDOWN_MS),
+    refreshLeewayMs: numberOr(input?.refreshLeewayMs, DEFAULT_REFRESH_LEEWAY_MS),
+    accessTokenTtlMs: numberOr(input?.accessTokenTtlMs, DEFAULT_ACCESS_TOKEN_TTL_MS),
+    refreshJitterMs: numberOr(input?.refreshJitterMs, DEFAULT_REFRESH_JITTER_MS),
   }),
   states: {
     signedOut: {

@@ -10,6 +10,7 @@
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { AuthError, toAuthError } from '../errors.js';
+import { MAX_TIMER_MS } from '../time.js';
 
 /** Options every service takes. */
 export interface HttpOptions {
@@ -53,8 +54,7 @@ export interface HttpClient {
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
-/** Largest delay a JavaScript timer honours; Node fires longer ones after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS } from '../time.js';
 
 const loopbackHosts = new Set(['localhost', '[::1]', '::1']);
 
