@@ -1,4 +1,14 @@
 export type {
+  ContextFieldDescription,
+  DescribeOptions,
+  EventDescription,
+  MachineDescription,
+  NamedUse,
+  StateDescription,
+  TransitionDescription,
+} from './diagram.js';
+export { describeMachine, machineToMermaid } from './diagram.js';
+export type {
   MarketigerSimUser,
   MarketigerSimulator,
   MarketigerSimulatorOptions,
