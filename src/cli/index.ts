@@ -6,6 +6,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import pc from 'picocolors';
 import { isAuthError } from '../errors.js';
 import { runDemo } from './demo.js';
+import { type DiagramFormat, type DiagramMachineName, runDiagram } from './diagram.js';
 import { type LoginOptions, loginMarketiger, loginMrkter } from './login.js';
 import { runSimulate } from './simulate.js';
 
@@ -68,6 +69,19 @@ program
     const debug = Boolean(program.opts().debug);
     const run = provider === 'marketiger' ? loginMarketiger : loginMrkter;
     process.exitCode = await run({ ...options, interactive, debug });
+  });
+
+program
+  .command('diagram')
+  .description(
+    'print the statechart of a machine as a Mermaid diagram or as JSON, derived from its definition',
+  )
+  .addArgument(
+    new Argument('[machine]', 'marketiger or mrkter (default: both)').choices(['marketiger', 'mrkter']),
+  )
+  .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'json']).default('mermaid'))
+  .action((machine: DiagramMachineName | undefined, options: { format: DiagramFormat }) => {
+    process.exitCode = runDiagram(machine, options);
   });
 
 async function main() {
