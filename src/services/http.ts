@@ -9,8 +9,9 @@
  * shared fallback for statuses a provider does not document.
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
-import { AuthError, toAuthError } from '../errors.js';
+import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
 import { MAX_TIMER_MS } from '../time.js';
+import { redactHeaders, redactUrl, summarizeBody } from './redact.js';
 
 /** Options every service takes. */
 export interface HttpOptions {
@@ -20,6 +21,54 @@ export interface HttpOptions {
   axios?: AxiosInstance;
   /** Largest response body accepted, in bytes. Default 1 MiB. */
   maxResponseBytes?: number;
+  /**
+   * Debug logging: called once when a request goes out and once when it ends (answer or error).
+   * Every entry is redacted first (see {@link HttpLogEntry}); a logger that throws is ignored.
+   */
+  logger?: HttpLogger;
+}
+
+/**
+ * One debug log entry. Headers, bodies and URLs are redacted before the logger sees them
+ * (`src/services/redact.ts`): credential headers, secret-named fields and token-looking values read
+ * `[redacted]`; bodies that are neither JSON nor form data appear only as their size and type.
+ *
+ * @example
+ * ```ts
+ * createMarketigerApi({ logger: (e) => console.debug(e.phase, e.method, e.url, e.status ?? '', e.durationMs ?? '') });
+ * ```
+ */
+export interface HttpLogEntry {
+  /** `request` as it goes out; `response` when an answer (any status) arrived; `error` when none did. */
+  phase: 'request' | 'response' | 'error';
+  method: string;
+  /** The full URL, query included, redacted. */
+  url: string;
+  /** The path relative to the base URL, as the service asked for it. */
+  path: string;
+  /** The HTTP status (`response` only). */
+  status?: number;
+  /** Time since the request went out, in ms (`response` and `error`). */
+  durationMs?: number;
+  /** Request headers (`request`) or response headers (`response`), names lower-cased, redacted. */
+  headers?: Record<string, string>;
+  /** A redacted, bounded summary of the request or response body. */
+  body?: string;
+  /** The error the request ends with (`error` only): already free of secrets. */
+  error?: AuthErrorData;
+}
+
+/** The debug logger of {@link HttpOptions.logger}. */
+export type HttpLogger = (entry: HttpLogEntry) => void;
+
+/** Calls a debug logger, ignoring what it throws: logging must never change what a request does. */
+export function emitLog(logger: HttpLogger | undefined, entry: HttpLogEntry): void {
+  if (!logger) return;
+  try {
+    logger(entry);
+  } catch {
+    // a broken logger is the app's problem, not a reason to fail a sign-in
+  }
 }
 
 export interface HttpRequest {
@@ -206,6 +255,28 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       ...(isLoopbackHost(new URL(base).hostname) ? { proxy: false as const } : {}),
     };
     if (req.params) config.params = req.params;
+    const logger = options.logger;
+    const startedAt = Date.now();
+    const logBase = logger
+      ? {
+          method: req.method,
+          path: redactUrl(req.path),
+          url: redactUrl(
+            base +
+              req.path +
+              (req.params ? `?${new URLSearchParams(stringParams(req.params)).toString()}` : ''),
+          ),
+        }
+      : undefined;
+    if (logger && logBase) {
+      const body = summarizeBody(data, headers['Content-Type']);
+      emitLog(logger, {
+        phase: 'request',
+        ...logBase,
+        headers: redactHeaders(headers),
+        ...(body !== undefined ? { body } : {}),
+      });
+    }
     try {
       const res = await instance.request<string>(config);
       const receivedAt = Date.now();
@@ -215,6 +286,17 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
         if (typeof v === 'string') responseHeaders[k.toLowerCase()] = v;
         else if (Array.isArray(v)) responseHeaders[k.toLowerCase()] = v.join(', ');
         else if (typeof v === 'number') responseHeaders[k.toLowerCase()] = String(v);
+      }
+      if (logger && logBase) {
+        const body = summarizeBody(text, responseHeaders['content-type']);
+        emitLog(logger, {
+          phase: 'response',
+          ...logBase,
+          status: res.status,
+          durationMs: receivedAt - startedAt,
+          headers: redactHeaders(responseHeaders),
+          ...(body !== undefined ? { body } : {}),
+        });
       }
       if (text.length > maxBytes) {
         throw new AuthError('bad_response', {
@@ -231,9 +313,20 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
         receivedAt,
       };
     } catch (error) {
-      if (timedOut) throw new AuthError('timeout', { cause: { name: 'TimeoutError' } });
-      if (req.signal?.aborted) throw new AuthError('aborted', { cause: { name: 'AbortError' } });
-      throw toAuthError(error, 'network');
+      const failure = timedOut
+        ? new AuthError('timeout', { cause: { name: 'TimeoutError' } })
+        : req.signal?.aborted
+          ? new AuthError('aborted', { cause: { name: 'AbortError' } })
+          : toAuthError(error, 'network');
+      if (logger && logBase) {
+        emitLog(logger, {
+          phase: 'error',
+          ...logBase,
+          durationMs: Date.now() - startedAt,
+          error: failure.toData(),
+        });
+      }
+      throw failure;
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
@@ -241,6 +334,10 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
   }
 
   return { baseURL: base, request };
+}
+
+function stringParams(params: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
 }
 
 /** `Date` has a resolution of one second, so a skew under 2 s is noise and reads as 0. */
