@@ -14,7 +14,14 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { AuthError, type AuthErrorData, isAuthErrorKind } from '../errors.js';
-import { assertHeaderValue, assertSecureBaseUrl, DEFAULT_TIMEOUT_MS } from '../services/http.js';
+import {
+  assertHeaderValue,
+  assertSecureBaseUrl,
+  DEFAULT_TIMEOUT_MS,
+  emitLog,
+  type HttpLogger,
+} from '../services/http.js';
+import { redactHeaders, redactUrl, summarizeBody } from '../services/redact.js';
 
 /** The part of a session snapshot the client reads: both machines' snapshots have this shape. */
 export interface SessionSnapshot {
@@ -47,6 +54,12 @@ export interface AuthorizedAxiosConfig extends CreateAxiosDefaults {
    * `x-account-id` and `x-session-id` when the context has a session id (Mrkter).
    */
   credentialHeaders?: (context: SessionSnapshot['context']) => Record<string, string>;
+  /**
+   * Debug logging, with the same entry shape and redaction as the services' `logger`: one entry per
+   * attempt as it goes out (credentials attached, then redacted) and one when it ends. A retry after a
+   * 401 is a second attempt with entries of its own.
+   */
+  logger?: HttpLogger;
 }
 
 /**
@@ -59,6 +72,8 @@ interface RequestState {
   /** The access token this attempt carried, if credentials were attached. */
   token: string | null;
   retried: boolean;
+  /** When the current attempt went out (for the debug log's duration). */
+  startedAt: number;
 }
 type TrackedConfig = InternalAxiosRequestConfig & { [requestId]?: number };
 
@@ -92,7 +107,12 @@ export function defaultCredentialHeaders(context: SessionSnapshot['context']): R
  * ```
  */
 export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxiosConfig): AxiosInstance {
-  const { refreshWaitMs = 30_000, credentialHeaders = defaultCredentialHeaders, ...defaults } = config;
+  const {
+    refreshWaitMs = 30_000,
+    credentialHeaders = defaultCredentialHeaders,
+    logger,
+    ...defaults
+  } = config;
   const baseURL = assertSecureBaseUrl(config.baseURL);
   const origin = new URL(baseURL).origin;
   const instance = axios.create({ timeout: DEFAULT_TIMEOUT_MS, maxRedirects: 0, ...defaults, baseURL });
@@ -107,7 +127,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
     }
     let tracked = states.get(id);
     if (!tracked) {
-      tracked = { token: null, retried: false };
+      tracked = { token: null, retried: false, startedAt: Date.now() };
       states.set(id, tracked);
     }
     return tracked;
@@ -121,6 +141,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
     if (!sameOrigin(instance, request, origin)) {
       tracked.token = null;
       for (const name of [...secretHeaders, 'x-account-id']) request.headers.delete(name);
+      logRequest(request, tracked);
       return request;
     }
     try {
@@ -134,15 +155,18 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
         request.headers.set(name, assertHeaderValue(name, value));
       }
       tracked.token = context.accessToken;
+      logRequest(request, tracked);
       return request;
     } catch (error) {
       forget(request);
+      logEnd(request, undefined, error);
       throw error;
     }
   });
 
   instance.interceptors.response.use(
     (response) => {
+      logEnd(response.config, response);
       forget(response.config as TrackedConfig);
       return response;
     },
@@ -152,6 +176,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
       const id = request[requestId];
       const tracked = id === undefined ? undefined : states.get(id);
       const status = error.response?.status;
+      logEnd(request, error.response, error);
       if (tracked?.token && status === 401 && !tracked.retried) {
         actor.send({ type: 'auth.tokenRejected', accessToken: tracked.token });
         tracked.retried = true;
@@ -172,7 +197,82 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
     },
   );
 
+  /** Logs an attempt as it goes out; a no-op without a logger. */
+  function logRequest(request: TrackedConfig, tracked: RequestState) {
+    if (!logger) return;
+    tracked.startedAt = Date.now();
+    const body = summarizeBody(request.data, String(request.headers.get?.('content-type') ?? ''));
+    emitLog(logger, {
+      phase: 'request',
+      ...where(request),
+      headers: redactHeaders(request.headers.toJSON?.() as Record<string, unknown>),
+      ...(body !== undefined ? { body } : {}),
+    });
+  }
+
+  /** Logs how an attempt ended: its answer (any status) or the error that kept it from one. */
+  function logEnd(
+    request: TrackedConfig | undefined,
+    response: { status: number; headers: unknown; data: unknown } | undefined,
+    error?: unknown,
+  ) {
+    if (!logger || !request) return;
+    const id = request[requestId];
+    const startedAt = id === undefined ? undefined : states.get(id)?.startedAt;
+    const durationMs = startedAt === undefined ? undefined : Date.now() - startedAt;
+    const timing = durationMs !== undefined ? { durationMs } : {};
+    if (response) {
+      const headers = plainHeaders(response.headers);
+      const body = summarizeBody(response.data, headers['content-type'] ?? '');
+      emitLog(logger, {
+        phase: 'response',
+        ...where(request),
+        status: response.status,
+        ...timing,
+        headers: redactHeaders(headers),
+        ...(body !== undefined ? { body } : {}),
+      });
+      return;
+    }
+    // Only errors authcharts wrote (safe) or transport errors summarised by kind: never an axios message.
+    const failure =
+      error instanceof AuthError
+        ? error.toData()
+        : new AuthError(
+            error instanceof AxiosError && error.code === 'ECONNABORTED' ? 'timeout' : 'network',
+          ).toData();
+    emitLog(logger, { phase: 'error', ...where(request), ...timing, error: failure });
+  }
+
+  function where(request: InternalAxiosRequestConfig) {
+    let url: string;
+    try {
+      url = instance.getUri(request);
+    } catch {
+      url = String(request.url ?? '');
+    }
+    return {
+      method: String(request.method ?? 'get').toUpperCase(),
+      path: redactUrl(String(request.url ?? '')),
+      url: redactUrl(url),
+    };
+  }
+
   return instance;
+}
+
+/** Response headers as a plain object of strings, lower-cased names. */
+function plainHeaders(headers: unknown): Record<string, string> {
+  const source =
+    headers && typeof (headers as { toJSON?: unknown }).toJSON === 'function'
+      ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
+      : ((headers ?? {}) as Record<string, unknown>);
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (value !== undefined && value !== null)
+      out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
 }
 
 function sameOrigin(instance: AxiosInstance, request: InternalAxiosRequestConfig, origin: string): boolean {
