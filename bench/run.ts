@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: every benchmark of issue 7 against the simulators over loopback, one after the other
+ * in one process, then bench/results.json and docs/benchmarks.md.
+ *
+ *   npm run bench                      full sizes; writes bench/results.json and docs/benchmarks.md
+ *   npm run bench -- --quick           small sizes (well under a minute); writes bench/results.quick.json
+ *                                      only, so a quick run never replaces the committed full figures
+ *   --out <file>  --docs <file>        other places to write to (--docs none: no report)
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchBundle } from './bundle.js';
+import { fullSizes, quickSizes } from './common.js';
+import { benchFleet } from './fleet.js';
+import { benchFlows } from './flows.js';
+import { benchPaths } from './paths.js';
+import { benchPerRequest } from './perRequest.js';
+import { renderReport } from './report.js';
+import { type BenchResults, machineInfo, targetsOf } from './results.js';
+import { benchStorm } from './storm.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function parseArgs(argv: string[]) {
+  const quick = argv.includes('--quick');
+  const flagValue = (flag: string) => {
+    const at = argv.indexOf(flag);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const out = flagValue('--out') ?? join(root, 'bench', quick ? 'results.quick.json' : 'results.json');
+  const docsArg = flagValue('--docs') ?? (quick ? 'none' : join(root, 'docs', 'benchmarks.md'));
+  return { quick, out: resolve(out), docs: docsArg === 'none' ? null : resolve(docsArg) };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const sizes = args.quick ? quickSizes : fullSizes;
+  const started = performance.now();
+  const log = (line: string) =>
+    console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`);
+
+  log(`mode ${args.quick ? 'quick' : 'full'}: per request`);
+  const perRequest = await benchPerRequest(sizes);
+  log(`overhead_ratio ${perRequest.overhead_ratio}; refresh storm`);
+  const storm = await benchStorm(sizes);
+  log(`storm: ${storm.authcharts.refreshes} refresh, ${storm.authcharts.successes} successes; flows`);
+  const flows = await benchFlows(sizes);
+  log(`flow_ratio ${JSON.stringify(flows.flow_ratio)}; fleet of ${sizes.fleetSize}`);
+  const fleet = await benchFleet(sizes);
+  log(`session_heap_bytes ${fleet.session_heap_bytes}; bundle`);
+  const bundle = await benchBundle(root, { allowBuild: !args.quick });
+  log(`bundle_gzip_bytes ${bundle.bundle_gzip_bytes}; path generation`);
+  const paths = await benchPaths(sizes.pathRounds);
+
+  const results: BenchResults = {
+    mode: args.quick ? 'quick' : 'full',
+    date: new Date().toISOString(),
+    command: args.quick ? 'npm run bench -- --quick' : 'npm run bench',
+    machine: machineInfo(),
+    sizes,
+    overhead_ratio: perRequest.overhead_ratio,
+    axios_auth_refresh_overhead_ratio: perRequest.axios_auth_refresh_overhead_ratio,
+    storm: {
+      burst: storm.burst,
+      rounds: storm.rounds,
+      refreshes: storm.authcharts.refreshes,
+      successes: storm.authcharts.successes,
+      ratio: storm.authcharts.ratio,
+      median_ms: storm.authcharts.median_ms,
+      per_round: storm.authcharts.per_round,
+      axios_auth_refresh: storm.axios_auth_refresh,
+      axios_auth_refresh_no_dedup: storm.axios_auth_refresh_no_dedup,
+    },
+    flow_ratio: flows.flow_ratio,
+    session_heap_bytes: fleet.session_heap_bytes,
+    refresh_spread_s: fleet.refresh_spread_s,
+    bundle_gzip_bytes: bundle.bundle_gzip_bytes,
+    path_generation_ms: paths.path_generation_ms,
+    details: { per_request: perRequest, flows, fleet, bundle, paths },
+    targets: [],
+    duration_s: 0,
+  };
+  results.targets = targetsOf(results);
+  results.duration_s = Math.round((performance.now() - started) / 100) / 10;
+
+  writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${args.out}`);
+  if (args.docs) {
+    writeFileSync(args.docs, renderReport(results));
+    log(`wrote ${args.docs}`);
+  }
+  for (const t of results.targets)
+    log(`${t.met ? 'met   ' : 'MISSED'} ${t.key} = ${t.value} (target ${t.target})`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
