@@ -1,0 +1,31 @@
+import type { SessionActor } from 'authcharts';
+import { ErrorNote, Spinner } from '../ui.js';
+import { useAuthorizedGet } from '../useAuthorizedGet.js';
+
+/** Marketiger's answer envelope: `{ success, data }`. */
+interface ProjectsAnswer {
+  success: boolean;
+  data: Array<{ id: string; name?: string }>;
+}
+
+/** The signed-in view: an authorized GET /Project/GetProjects, and what it returned. */
+export function Projects({ actor, baseURL }: { actor: SessionActor; baseURL: string }) {
+  const projects = useAuthorizedGet<ProjectsAnswer>(actor, baseURL, '/Project/GetProjects');
+  return (
+    <section aria-label="Signed in">
+      <h3>Signed in</h3>
+      {projects.status === 'loading' && <Spinner label="Loading projects…" />}
+      {projects.status === 'failed' && <ErrorNote error={projects.error} />}
+      {projects.status === 'done' && (
+        <>
+          <p>Your projects (GET /Project/GetProjects):</p>
+          <ul data-testid="projects">
+            {projects.data.data.map((project) => (
+              <li key={project.id}>{project.name ?? project.id}</li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * The Mrkter flow: credentials → identity → SMS code → signed in. Each step is one component that
+ * gets plain props; this one picks the step from the machine's state and wires events.
+ */
+import { useMachine } from '@xstate/react';
+import { type MrkterApi, type MrkterInput, mrkterActors, mrkterMachine } from 'authcharts';
+import { useMemo } from 'react';
+import { CredentialsForm } from '../CredentialsForm.js';
+import { ErrorNote, Spinner } from '../ui.js';
+import { Account } from './Account.js';
+import { CodeForm } from './CodeForm.js';
+import { IdentityPicker } from './IdentityPicker.js';
+
+/** What each busy top-level state is waiting for, in words. */
+const busyLabels: Record<string, string> = {
+  authenticating: 'Signing in…',
+  loadingIdentities: 'Loading your accounts…',
+  requestingCode: 'Sending a code…',
+  verifyingCode: 'Checking the code…',
+};
+
+export function MrkterSignIn({ api, input }: { api: MrkterApi; input?: MrkterInput }) {
+  const machine = useMemo(() => mrkterMachine.provide({ actors: mrkterActors(api) }), [api]);
+  const [state, send, actor] = useMachine(machine, { input });
+  const { context } = state;
+  const logout = () => send({ type: 'auth.logout' });
+  const busy = state.hasTag('busy') ? (busyLabels[String(state.value)] ?? 'Working…') : null;
+
+  if (state.matches('signedIn')) {
+    return (
+      <>
+        <Account actor={actor} baseURL={api.apiBaseURL} />
+        {busy && <Spinner label="Refreshing the session…" />}
+        <button type="button" onClick={logout}>
+          Sign out
+        </button>
+      </>
+    );
+  }
+  if (state.matches('selectingIdentity')) {
+    return (
+      <>
+        <IdentityPicker
+          identities={context.identities}
+          onPick={(accountId) => send({ type: 'identity.select', accountId })}
+        />
+        <ErrorNote error={context.error} />
+        <CancelButton onClick={logout} />
+      </>
+    );
+  }
+  if (state.matches('awaitingCode')) {
+    return (
+      <>
+        <CodeForm
+          phoneNumber={context.phoneNumber}
+          resendAvailableAt={context.resendAvailableAt}
+          canResend={state.matches({ awaitingCode: 'resendReady' })}
+          onSubmit={(code) => send({ type: 'code.submit', code })}
+          onResend={() => send({ type: 'code.resend' })}
+          onChangeIdentity={
+            context.identities.length > 1 ? () => send({ type: 'identity.change' }) : undefined
+          }
+        />
+        <ErrorNote
+          error={context.error}
+          extra={
+            context.error?.kind === 'invalid_code'
+              ? `${context.maxCodeAttempts - context.codeAttempts} attempt(s) left.`
+              : undefined
+          }
+        />
+        <CancelButton onClick={logout} />
+      </>
+    );
+  }
+  if (state.matches('requestingCode') || state.matches('verifyingCode')) {
+    return (
+      <div className="row">
+        <Spinner label={busy ?? ''} />
+        <CancelButton onClick={logout} />
+      </div>
+    );
+  }
+  // signedOut and sessionExpired (with the reason in context.error), and the busy sign-in steps.
+  return (
+    <CredentialsForm
+      nameLabel="Username"
+      submitLabel="Continue"
+      busy={busy}
+      error={context.error}
+      onSubmit={(username, password) => send({ type: 'auth.login', username, password })}
+      onCancel={logout}
+    />
+  );
+}
+
+function CancelButton({ onClick }: { onClick: () => void }) {
+  return (
+    <button type="button" className="secondary" onClick={onClick}>
+      Cancel
+    </button>
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * The page's services, made once at start-up from the query string, so the same build can be pointed
+ * at simulators on any port (`npm run simulate` prints their URLs) or at real servers:
+ *
+ *   index.html?marketiger=http://127.0.0.1:5001/v2&mrkterAuth=http://127.0.0.1:5002&mrkterApi=http://127.0.0.1:5003
+ *
+ * Made outside React on purpose: `machine.provide()` is called with them inside `useMemo`, and a new
+ * api object on every render would mean a new machine on every render.
+ */
+import {
+  type AuthErrorData,
+  createMarketigerApi,
+  createMrkterApi,
+  type MarketigerApi,
+  type MrkterApi,
+  type MrkterInput,
+  toAuthError,
+} from 'authcharts';
+
+/** A service, or why there is none: a missing query parameter, or a URL the factory refused. */
+export type Service<Api> = { api: Api } | { missing: string } | { error: AuthErrorData };
+
+export interface PageSetup {
+  marketiger: Service<MarketigerApi>;
+  mrkter: Service<MrkterApi>;
+  /** `?resendCooldownMs=` shortens the SMS resend wait (the machine's default is 30 s). */
+  mrkterInput: MrkterInput;
+}
+
+export function setupFromQuery(search: string): PageSetup {
+  const params = new URLSearchParams(search);
+  const marketiger = params.get('marketiger');
+  const mrkterAuth = params.get('mrkterAuth');
+  const mrkterApi = params.get('mrkterApi');
+  const cooldown = Number(params.get('resendCooldownMs') ?? Number.NaN);
+  return {
+    marketiger:
+      marketiger === null
+        ? { missing: 'marketiger' }
+        : attempt(() => createMarketigerApi({ baseURL: marketiger })),
+    mrkter:
+      mrkterAuth === null || mrkterApi === null
+        ? { missing: 'mrkterAuth and mrkterApi' }
+        : attempt(() => createMrkterApi({ authBaseURL: mrkterAuth, apiBaseURL: mrkterApi })),
+    mrkterInput: Number.isFinite(cooldown) && cooldown >= 0 ? { resendCooldownMs: cooldown } : {},
+  };
+}
+
+/** The factories throw an `AuthError` (`insecure_url`: http is for loopback only) for a bad base URL. */
+function attempt<Api>(create: () => Api): Service<Api> {
+  try {
+    return { api: create() };
+  } catch (error) {
+    return { error: toAuthError(error).toData() };
+  }
+}
