@@ -44,7 +44,10 @@ export function restoreActor<TLogic extends AnyStateMachine>(
       : new AuthError('signed_out', {
           message: 'The saved session could not be restored. Sign in again.',
         }).toData();
-  const signedOut = logic.resolveState({ value: initial.value as string, context: { ...initial.context, error } });
+  const signedOut = logic.resolveState({
+    value: initial.value as string,
+    context: { ...initial.context, error },
+  });
   const actor = createActor(logic, { ...options, snapshot: signedOut } as ActorOptions<TLogic>);
   actor.start();
   return actor;

@@ -13,7 +13,6 @@ import { mrkterActors } from '../../src/services/mrkterActors.js';
 import { createMrkterApi } from '../../src/services/mrkterApi.js';
 import {
   MARKETIGER_DEMO_USER,
-  type MarketigerSimulator,
   marketigerRoutes,
   startMarketigerSimulator,
 } from '../../src/testing/marketigerSimulator.js';
