@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { AxiosError } from 'axios';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Actor, createActor, waitFor } from 'xstate';
 import { createAuthorizedAxios } from '../../src/client/createAuthorizedAxios.js';
 import { createUnrefClock } from '../../src/clock.js';
@@ -209,20 +209,23 @@ describe('createAuthorizedAxios with the Marketiger machine', () => {
     expect(other.log.length).toBeGreaterThan(0);
   });
 
-  it('refreshes first when the access token is already past its expiry (a laptop waking up)', async () => {
-    // arrange: a token that has expired on the local clock, without a 401 yet
+  it('refreshes first when the clock jumps past the token expiry (a laptop waking up)', async () => {
+    // arrange: signed in, then the wall clock jumps 2 h forward (only Date is faked: sockets and
+    // timers stay real, so no refresh timer fires and no 401 has been seen yet)
     const { sim, actor, subject } = await signedInMarketiger();
-    const context = actor.getSnapshot().context;
-    // biome-ignore lint/suspicious/noExplicitAny: reaching into the snapshot to simulate the passage of time
-    (context as any).accessTokenExpiresAt = Date.now() - 1000;
+    const before = actor.getSnapshot().context.accessToken;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    cleanups.push(() => vi.useRealTimers());
+    vi.setSystemTime(Date.now() + 2 * 60 * 60 * 1000);
 
     // act
     const response = await subject.get(getProjects);
 
-    // assert
+    // assert: one refresh before sending, and the request went once, with the new token
     expect(response.status).toBe(200);
     expect(sim.refreshCount).toBe(1);
     expect(sim.requestCount(marketigerRoutes.getProjects)).toBe(1);
+    expect(actor.getSnapshot().context.accessToken).not.toBe(before);
   });
 
   it('keeps the token out of errors it passes on', async () => {
