@@ -4,6 +4,7 @@ export type { TimerClock } from './clock.js';
 export { createUnrefClock } from './clock.js';
 export type { AuthErrorCause, AuthErrorData, AuthErrorKind, AuthErrorOptions } from './errors.js';
 export { AuthError, authErrorKinds, isAuthError, isAuthErrorKind, toAuthError } from './errors.js';
+export { identityProblem } from './machines/identity.js';
 export type { MarketigerContext, MarketigerEvent, MarketigerInput } from './machines/marketigerMachine.js';
 export { marketigerMachine } from './machines/marketigerMachine.js';
 export type { MrkterContext, MrkterEvent, MrkterInput } from './machines/mrkterMachine.js';

@@ -9,6 +9,7 @@ import { assertEvent, assign, fromPromise, setup } from 'xstate';
 import { AuthError, type AuthErrorData, type AuthErrorKind, toAuthError } from '../errors.js';
 import type { MrkterIdentity, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
+import { identityProblem } from './identity.js';
 import {
   expiredOnArrivalError,
   isExpiredOnArrival,
@@ -122,11 +123,11 @@ function findIdentity(identities: readonly MrkterIdentity[], accountId: unknown)
 }
 
 function hasPhoneNumber(identity: MrkterIdentity): boolean {
-  return typeof identity.verifiedPhoneNumber === 'string' && identity.verifiedPhoneNumber.trim() !== '';
+  return identityProblem(identity) !== 'no_phone_number';
 }
 
 function isSelectable(identity: MrkterIdentity): boolean {
-  return identity.status === 'ACTIVE' && hasPhoneNumber(identity);
+  return identityProblem(identity) === null;
 }
 
 function selectedAccountId(event: MrkterEvent): unknown {

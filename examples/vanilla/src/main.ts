@@ -7,6 +7,7 @@ import {
   type AuthErrorData,
   createAuthorizedAxios,
   createMrkterApi,
+  identityProblem,
   type MrkterIdentity,
   mrkterActors,
   mrkterMachine,
@@ -296,10 +297,11 @@ function screenKey(snapshot: Snapshot): string {
   return 'login';
 }
 
-/** Why an identity cannot be chosen, or null. The machine refuses these too; saying so up front spares a click. */
+/** Why an identity cannot be chosen, or null: the machine's own rule, said up front to spare a failed click. */
 function whyUnavailable(identity: MrkterIdentity): string | null {
-  if (identity.status !== 'ACTIVE') return `account is ${String(identity.status ?? 'unknown').toLowerCase()}`;
-  if (!identity.verifiedPhoneNumber?.trim()) return 'no verified phone number';
+  const problem = identityProblem(identity);
+  if (problem === 'no_phone_number') return 'no verified phone number';
+  if (problem === 'no_permission') return `account is ${String(identity.status ?? 'unknown').toLowerCase()}`;
   return null;
 }
 

@@ -1,14 +1,19 @@
-import type { MrkterIdentity } from 'authcharts';
+import { identityProblem, type MrkterIdentity } from 'authcharts';
 import { maskPhone } from '../ui.js';
 
 /**
- * Why an identity cannot be chosen, or null when it can. The machine refuses these too
- * (`no_phone_number`, `no_permission`); saying so up front spares the person a failed click.
+ * Why an identity cannot be chosen, or null when it can: the machine's own rule (`identityProblem`),
+ * said up front so the person is spared a failed click.
  */
 export function whyUnavailable(identity: MrkterIdentity): string | null {
-  if (identity.status !== 'ACTIVE') return `account is ${String(identity.status ?? 'unknown').toLowerCase()}`;
-  if (!identity.verifiedPhoneNumber?.trim()) return 'no verified phone number';
-  return null;
+  switch (identityProblem(identity)) {
+    case 'no_phone_number':
+      return 'no verified phone number';
+    case 'no_permission':
+      return `account is ${String(identity.status ?? 'unknown').toLowerCase()}`;
+    default:
+      return null;
+  }
 }
 
 /** Every identity the server returned; the ones that cannot be chosen are shown, disabled, with why. */
