@@ -138,7 +138,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
 
   instance.interceptors.request.use(async (request: TrackedConfig) => {
     const tracked = stateOf(request);
-    if (!sameOrigin(instance, request, origin)) {
+    if (!sameOrigin(instance, request, origin, baseURL)) {
       tracked.token = null;
       for (const name of [...secretHeaders, 'x-account-id']) request.headers.delete(name);
       logRequest(request, tracked);
@@ -275,7 +275,17 @@ function plainHeaders(headers: unknown): Record<string, string> {
   return out;
 }
 
-function sameOrigin(instance: AxiosInstance, request: InternalAxiosRequestConfig, origin: string): boolean {
+function sameOrigin(
+  instance: AxiosInstance,
+  request: InternalAxiosRequestConfig,
+  origin: string,
+  baseURL: string,
+): boolean {
+  // The common case without building and parsing the URL (about half of this client's own cost per
+  // request): a path starting with one '/' on the instance's own base URL. axios joins the two with a
+  // '/' (combineURLs), so the authority stays the base URL's: the answer the slow path would give.
+  const url = request.url;
+  if (request.baseURL === baseURL && typeof url === 'string' && url[0] === '/' && url[1] !== '/') return true;
   try {
     return new URL(instance.getUri(request)).origin === origin;
   } catch {
