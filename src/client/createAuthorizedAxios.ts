@@ -20,6 +20,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   emitLog,
   type HttpLogger,
+  nextLogId,
 } from '../services/http.js';
 import { redactHeaders, redactUrl, summarizeBody } from '../services/redact.js';
 
@@ -72,8 +73,9 @@ interface RequestState {
   /** The access token this attempt carried, if credentials were attached. */
   token: string | null;
   retried: boolean;
-  /** When the current attempt went out (for the debug log's duration). */
+  /** When the current attempt went out, and its debug log id. */
   startedAt: number;
+  logId: number;
 }
 type TrackedConfig = InternalAxiosRequestConfig & { [requestId]?: number };
 
@@ -127,7 +129,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
     }
     let tracked = states.get(id);
     if (!tracked) {
-      tracked = { token: null, retried: false, startedAt: Date.now() };
+      tracked = { token: null, retried: false, startedAt: Date.now(), logId: 0 };
       states.set(id, tracked);
     }
     return tracked;
@@ -201,8 +203,10 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
   function logRequest(request: TrackedConfig, tracked: RequestState) {
     if (!logger) return;
     tracked.startedAt = Date.now();
+    tracked.logId = nextLogId();
     const body = summarizeBody(request.data, String(request.headers.get?.('content-type') ?? ''));
     emitLog(logger, {
+      id: tracked.logId,
       phase: 'request',
       ...where(request),
       headers: redactHeaders(request.headers.toJSON?.() as Record<string, unknown>),
@@ -218,13 +222,17 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
   ) {
     if (!logger || !request) return;
     const id = request[requestId];
-    const startedAt = id === undefined ? undefined : states.get(id)?.startedAt;
+    const tracked = id === undefined ? undefined : states.get(id);
+    const startedAt = tracked?.startedAt;
+    // An attempt refused before it was logged as sent (signed out) gets an id of its own.
+    const logId = tracked?.logId || nextLogId();
     const durationMs = startedAt === undefined ? undefined : Date.now() - startedAt;
     const timing = durationMs !== undefined ? { durationMs } : {};
     if (response) {
       const headers = plainHeaders(response.headers);
       const body = summarizeBody(response.data, headers['content-type'] ?? '');
       emitLog(logger, {
+        id: logId,
         phase: 'response',
         ...where(request),
         status: response.status,
@@ -241,7 +249,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
         : new AuthError(
             error instanceof AxiosError && error.code === 'ECONNABORTED' ? 'timeout' : 'network',
           ).toData();
-    emitLog(logger, { phase: 'error', ...where(request), ...timing, error: failure });
+    emitLog(logger, { id: logId, phase: 'error', ...where(request), ...timing, error: failure });
   }
 
   function where(request: InternalAxiosRequestConfig) {

@@ -39,6 +39,8 @@ export interface HttpOptions {
  * ```
  */
 export interface HttpLogEntry {
+  /** Tells the entries of one exchange from those of others in flight at the same time (a per-process counter). */
+  id: number;
   /** `request` as it goes out; `response` when an answer (any status) arrived; `error` when none did. */
   phase: 'request' | 'response' | 'error';
   method: string;
@@ -60,6 +62,13 @@ export interface HttpLogEntry {
 
 /** The debug logger of {@link HttpOptions.logger}. */
 export type HttpLogger = (entry: HttpLogEntry) => void;
+
+let lastLogId = 0;
+/** The next {@link HttpLogEntry.id}. */
+export function nextLogId(): number {
+  lastLogId = (lastLogId + 1) % Number.MAX_SAFE_INTEGER;
+  return lastLogId;
+}
 
 /** Calls a debug logger, ignoring what it throws: logging must never change what a request does. */
 export function emitLog(logger: HttpLogger | undefined, entry: HttpLogEntry): void {
@@ -259,6 +268,7 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
     const startedAt = Date.now();
     const logBase = logger
       ? {
+          id: nextLogId(),
           method: req.method,
           path: redactUrl(req.path),
           url: redactUrl(
