@@ -34,3 +34,28 @@ export type {
   SimServerOptions,
 } from './simServer.js';
 export { HTML_ERROR_PAGE, startSimServer } from './simServer.js';
+export type { CoverageCount, CoverageReport } from './coverage.js';
+export { activeStateIds, machineGraph, pathCoverage, transitionKey } from './coverage.js';
+export type {
+  GeneratedPath,
+  GeneratePathsOptions,
+  PathSample,
+  PathStep,
+  ProviderPathsOptions,
+  SampleEvent,
+} from './paths.js';
+export {
+  atTime,
+  generatePaths,
+  idleScope,
+  marketigerEvents,
+  marketigerPaths,
+  marketigerSamples,
+  marketigerStateKey,
+  mrkterEvents,
+  mrkterPaths,
+  mrkterSamples,
+  mrkterStateKey,
+  sampleError,
+  timerDelay,
+} from './paths.js';
