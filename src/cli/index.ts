@@ -8,6 +8,7 @@ import { isAuthError } from '../errors.js';
 import { runDemo } from './demo.js';
 import { type DiagramFormat, type DiagramMachineName, runDiagram } from './diagram.js';
 import { type LoginOptions, loginMarketiger, loginMrkter } from './login.js';
+import { runPaths } from './paths.js';
 import { runSimulate } from './simulate.js';
 
 const program = new Command()
@@ -82,6 +83,16 @@ program
   .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'json']).default('mermaid'))
   .action((machine: DiagramMachineName | undefined, options: { format: DiagramFormat }) => {
     process.exitCode = runDiagram(machine, options);
+  });
+
+program
+  .command('paths [machine]')
+  .description(
+    'generate the path suites of the statecharts and print the states, transitions and paths covered',
+  )
+  .option('--json', 'print {"machines": {...}} as JSON')
+  .action((machine: string | undefined, options: { json?: boolean }) => {
+    process.exitCode = runPaths(machine, options);
   });
 
 async function main() {
