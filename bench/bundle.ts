@@ -18,6 +18,8 @@ export interface BundleResult {
   total_gzip_bytes: number;
   oidc_client_ts_gzip_bytes: number;
   supabase_auth_js_gzip_bytes: number;
+  /** The largest inputs of the authcharts bundle (xstate and axios external), minified bytes each. */
+  largest_inputs: [string, number][];
 }
 
 interface Entry {
@@ -26,7 +28,10 @@ interface Entry {
   external?: string[];
 }
 
-async function gzippedSize(root: string, entry: Entry): Promise<{ minified: number; gzip: number }> {
+async function gzippedSize(
+  root: string,
+  entry: Entry,
+): Promise<{ minified: number; gzip: number; inputs: [string, number][] }> {
   const result = await build({
     ...(entry.file
       ? { entryPoints: [entry.file] }
@@ -40,9 +45,14 @@ async function gzippedSize(root: string, entry: Entry): Promise<{ minified: numb
     external: entry.external ?? [],
     write: false,
     logLevel: 'silent',
+    metafile: true,
   });
   const code = result.outputFiles[0]?.contents ?? new Uint8Array();
-  return { minified: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+  const output = Object.values(result.metafile.outputs)[0];
+  const inputs = Object.entries(output?.inputs ?? {})
+    .map(([path, input]): [string, number] => [path, input.bytesInOutput])
+    .sort((a, b) => b[1] - a[1]);
+  return { minified: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, inputs };
 }
 
 function newestMtime(dir: string): number {
@@ -81,5 +91,6 @@ export async function benchBundle(root: string, options: { allowBuild: boolean }
     total_gzip_bytes: total.gzip,
     oidc_client_ts_gzip_bytes: oidc.gzip,
     supabase_auth_js_gzip_bytes: supabase.gzip,
+    largest_inputs: ours.inputs.slice(0, 8),
   };
 }

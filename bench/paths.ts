@@ -1,5 +1,7 @@
 /**
- * Benchmark 6, path generation time per machine: `getShortestPaths` from `xstate/graph` over each
+ * Benchmark 6, path generation time per machine: the project's own generators (`marketigerPaths()` and
+ * `mrkterPaths()` from `authcharts/testing`, with their default inputs), which give
+ * `path_generation_ms`; and for reference a bare `getShortestPaths` from `xstate/graph` over each
  * statechart, with an `events` function that gives every event a state accepts its sample payloads
  * (a success output and several failure kinds for the done/error events XState raises itself), and a
  * state key bounded to the fields that change behaviour.
@@ -14,6 +16,7 @@ import { getShortestPaths } from 'xstate/graph';
 import { AuthError, type AuthErrorKind } from '../src/errors.js';
 import { marketigerMachine } from '../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
+import { marketigerPaths, mrkterPaths } from '../src/testing/paths.js';
 import { median, round } from './rounds.js';
 
 export interface PathResult {
@@ -21,6 +24,11 @@ export interface PathResult {
   rounds: number;
   path_generation_ms: { marketiger: number; mrkter: number };
   paths: { marketiger: number; mrkter: number };
+  /** The bare `getShortestPaths` walk, for reference. */
+  shortest_paths: {
+    ms: { marketiger: number; mrkter: number };
+    paths: { marketiger: number; mrkter: number };
+  };
 }
 
 const errorKinds: AuthErrorKind[] = [
@@ -117,26 +125,40 @@ function generate(machine: AnyStateMachine): number {
   }).length;
 }
 
-export async function benchPaths(rounds: number): Promise<PathResult> {
-  const machines = { marketiger: marketigerMachine, mrkter: mrkterMachine } as const;
+type Timed = Record<'marketiger' | 'mrkter', () => number>;
+
+async function timeRounds(generators: Timed, rounds: number) {
   const times = { marketiger: [] as number[], mrkter: [] as number[] };
   const paths = { marketiger: 0, mrkter: 0 };
   // One warm-up round, then interleaved rounds.
   for (let r = 0; r < rounds + 1; r++) {
     for (const name of ['marketiger', 'mrkter'] as const) {
       const started = performance.now();
-      paths[name] = generate(machines[name]);
+      paths[name] = generators[name]();
       if (r > 0) times[name].push(performance.now() - started);
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
   return {
-    generator: 'getShortestPaths (xstate/graph) with sample events per state',
-    rounds,
-    path_generation_ms: {
-      marketiger: round(median(times.marketiger), 2),
-      mrkter: round(median(times.mrkter), 2),
-    },
+    ms: { marketiger: round(median(times.marketiger), 2), mrkter: round(median(times.mrkter), 2) },
     paths,
+  };
+}
+
+export async function benchPaths(rounds: number): Promise<PathResult> {
+  const ours = await timeRounds(
+    { marketiger: () => marketigerPaths().length, mrkter: () => mrkterPaths().length },
+    rounds,
+  );
+  const shortest = await timeRounds(
+    { marketiger: () => generate(marketigerMachine), mrkter: () => generate(mrkterMachine) },
+    rounds,
+  );
+  return {
+    generator: 'marketigerPaths() and mrkterPaths() from authcharts/testing (default inputs)',
+    rounds,
+    path_generation_ms: ours.ms,
+    paths: ours.paths,
+    shortest_paths: shortest,
   };
 }
