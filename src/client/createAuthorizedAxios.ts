@@ -11,6 +11,7 @@ import axios, {
   AxiosError,
   type AxiosInstance,
   type CreateAxiosDefaults,
+  type GenericAbortSignal,
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { AuthError, type AuthErrorData, isAuthErrorKind } from '../errors.js';
@@ -23,6 +24,7 @@ import {
   nextLogId,
 } from '../services/http.js';
 import { redactHeaders, redactUrl, summarizeBody } from '../services/redact.js';
+import { MAX_TIMER_MS } from '../time.js';
 
 /** The part of a session snapshot the client reads: both machines' snapshots have this shape. */
 export interface SessionSnapshot {
@@ -76,6 +78,12 @@ interface RequestState {
   /** When the current attempt went out, and its debug log id. */
   startedAt: number;
   logId: number;
+  /** The caller's own signal, kept across the retry: each attempt's config carries a signal of ours. */
+  callerSignal?: GenericAbortSignal | null;
+  /** Ends the current attempt's whole-exchange timer. */
+  disarm?: () => void;
+  /** The current attempt was aborted by its timeout (not by the caller). */
+  timedOut?: boolean;
 }
 type TrackedConfig = InternalAxiosRequestConfig & { [requestId]?: number };
 
@@ -140,9 +148,11 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
 
   instance.interceptors.request.use(async (request: TrackedConfig) => {
     const tracked = stateOf(request);
+    if (tracked.callerSignal === undefined) tracked.callerSignal = request.signal ?? null;
     if (!sameOrigin(instance, request, origin, baseURL)) {
       tracked.token = null;
       for (const name of [...secretHeaders, 'x-account-id']) request.headers.delete(name);
+      armTimeout(request, tracked);
       logRequest(request, tracked);
       return request;
     }
@@ -151,12 +161,13 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
         actor,
         refreshWaitMs,
         tracked.retried ? tracked.token : null,
-        request.signal,
+        tracked.callerSignal ?? undefined,
       );
       for (const [name, value] of Object.entries(credentialHeaders(context))) {
         request.headers.set(name, assertHeaderValue(name, value));
       }
       tracked.token = context.accessToken;
+      armTimeout(request, tracked);
       logRequest(request, tracked);
       return request;
     } catch (error) {
@@ -168,6 +179,8 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
 
   instance.interceptors.response.use(
     (response) => {
+      const id = (response.config as TrackedConfig)[requestId];
+      if (id !== undefined) states.get(id)?.disarm?.();
       logEnd(response.config, response);
       forget(response.config as TrackedConfig);
       return response;
@@ -177,6 +190,19 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
       const request = error.config as TrackedConfig;
       const id = request[requestId];
       const tracked = id === undefined ? undefined : states.get(id);
+      tracked?.disarm?.();
+      if (tracked?.timedOut) {
+        // Our whole-exchange timer fired: report it as axios reports its own timeout (N7).
+        const timeout = new AxiosError(
+          `timeout of ${request.timeout}ms exceeded`,
+          AxiosError.ECONNABORTED,
+          request,
+          error.request,
+        );
+        logEnd(request, undefined, timeout);
+        forget(request);
+        throw scrub(timeout);
+      }
       const status = error.response?.status;
       logEnd(request, error.response, error);
       if (tracked?.token && status === 401 && !tracked.retried) {
@@ -281,6 +307,37 @@ function plainHeaders(headers: unknown): Record<string, string> {
       out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return out;
+}
+
+/**
+ * Bounds the whole exchange of one attempt by the request's `timeout`. Axios's own `timeout` is an idle
+ * timer in Node: a server that sends headers and then trickles the body never trips it (N7). The
+ * attempt gets a signal of ours, aborted by the timer or by the caller's own signal.
+ */
+function armTimeout(request: TrackedConfig, tracked: RequestState): void {
+  tracked.disarm?.();
+  tracked.timedOut = false;
+  const ms = request.timeout;
+  if (!ms || !Number.isFinite(ms) || ms <= 0) return;
+  const controller = new AbortController();
+  const caller = tracked.callerSignal;
+  const onCallerAbort = () => controller.abort();
+  if (caller?.aborted) controller.abort();
+  else caller?.addEventListener?.('abort', onCallerAbort);
+  const timer = setTimeout(
+    () => {
+      tracked.timedOut = true;
+      controller.abort();
+    },
+    Math.min(ms, MAX_TIMER_MS),
+  );
+  (timer as { unref?: () => void }).unref?.();
+  tracked.disarm = () => {
+    clearTimeout(timer);
+    caller?.removeEventListener?.('abort', onCallerAbort);
+    tracked.disarm = undefined;
+  };
+  request.signal = controller.signal;
 }
 
 function sameOrigin(
