@@ -127,6 +127,33 @@ describe('Network', () => {
     expectNoSecret(exposure(call), [before.accessToken, before.refreshToken], 'the dropped API call');
   });
 
+  it('N2: a dropped SMS request or code validation keeps the Mrkter tokens and waits for the person', async () => {
+    // arrange
+    const { sim, api } = await mrkter();
+    sim.injectFault(mrkterRoutes.sms, { kind: 'drop', times: 1 });
+    const subject = mrkterActor(api, { resendCooldownMs: 0 });
+
+    // act: the SMS request drops (no code sent yet: back to choosing, tokens kept)
+    subject.send({ type: 'auth.login', username: single.username, password: single.password });
+    const afterSms = await settle(subject, (s) => s.matches('selectingIdentity') && s.context.error !== null);
+    subject.send({ type: 'identity.select', accountId: single.identities[0]!.accountId });
+    await settle(subject, (s) => s.matches('awaitingCode'));
+    // the code validation drops
+    sim.injectFault(mrkterRoutes.authenticate, { kind: 'drop', times: 1 });
+    subject.send({ type: 'code.submit', code: sim.lastCode()! });
+    const afterVerify = await settle(subject, (s) => s.matches('awaitingCode') && s.context.error !== null);
+    await sleep(150);
+
+    // assert
+    expect(afterSms.context.error?.kind).toBe('network');
+    expect(afterSms.context.accessToken).not.toBeNull();
+    expect(afterVerify.context.error?.kind).toBe('network');
+    expect(afterVerify.context.accessToken).toBe(afterSms.context.accessToken);
+    expect(afterVerify.context.refreshToken).toBe(afterSms.context.refreshToken);
+    expect(sim.requestCount(mrkterRoutes.authenticate)).toBe(1);
+    expect(sim.requestCount(mrkterRoutes.token)).toBe(1);
+  });
+
   it('N3: a refused connection and an unknown host are network errors without a secret in them', async () => {
     // arrange: a port nobody listens on (a server started and closed again), and a name that cannot resolve
     const gone = await neverAnswers();
@@ -292,6 +319,26 @@ describe('Network', () => {
     expect(backingOff.context.error?.kind).toBe('timeout');
     expect(backingOff.context.accessToken).toBe(before.accessToken);
     expect(backingOff.context.refreshToken).toBe(before.refreshToken);
+  });
+
+  it('N7: an API response through the authorized client whose body trickles in times out at the client timeout', async () => {
+    // arrange: the body would take about 3 s; the client allows 300 ms for the whole exchange
+    const { sim, actor, http } = await signedInMarketiger({ client: { timeout: 300 } });
+    const before = actor.getSnapshot().context;
+    const body = JSON.stringify({ success: true, data: 'x'.repeat(150) });
+    sim.injectFault(PROJECTS, { kind: 'trickle', intervalMs: 20, body, times: 1 });
+
+    // act
+    const call = await timed(http.get(projectsPath));
+    const next = await http.get(projectsPath);
+
+    // assert
+    expect(call.value).toBeUndefined();
+    expect(toAuthError(call.error).kind).toBe('timeout');
+    expect(call.ms).toBeLessThan(1_500);
+    expectNoSecret(exposure(call.error), [before.accessToken, before.refreshToken], 'the trickle timeout');
+    expect(next.status).toBe(200);
+    expect(actor.getSnapshot().context.accessToken).toBe(before.accessToken);
   });
 
   it('N8: requests made during a slow refresh wait for that one refresh, then go with the new token', async () => {

@@ -2,6 +2,7 @@
  * RELIABILITY.md, Security (S1–S8): secrets kept out of errors, snapshots, logs and URLs; base URLs,
  * header values and credential routing checked, through the real services, machines and client.
  */
+import { inspect } from 'node:util';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from 'xstate';
@@ -9,6 +10,7 @@ import { createAuthorizedAxios } from '../../src/client/createAuthorizedAxios.js
 import { createUnrefClock } from '../../src/clock.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
 import { restoreActor } from '../../src/restore.js';
+import type { HttpLogEntry } from '../../src/services/http.js';
 import { createMarketigerApi } from '../../src/services/marketigerApi.js';
 import { mrkterActors } from '../../src/services/mrkterActors.js';
 import { createMrkterApi } from '../../src/services/mrkterApi.js';
@@ -476,24 +478,27 @@ describe('Security', () => {
     }
   });
 
-  it('S7: a full flow of both providers, failures included, writes no secret to the console (no logging option exists yet)', async () => {
+  it('S7: with debug logging on in the services and the clients, a full flow of both providers, failures included, logs no authorization, session id, refresh token, password or code', async () => {
     // arrange
-    const { sim: msim, api: mapi } = await mrkter({
-      users: [canaryMrkterUser],
-      generateCode: () => CANARY_CODE,
-    });
-    const { sim, api } = await marketiger({ users: [canaryMarketigerUser] });
+    const entries: HttpLogEntry[] = [];
+    const logger = (entry: HttpLogEntry) => entries.push(entry);
+    const { sim: msim, api: mapi } = await mrkter(
+      { users: [canaryMrkterUser], generateCode: () => CANARY_CODE },
+      { logger },
+    );
+    const { sim, api } = await marketiger({ users: [canaryMarketigerUser] }, { logger });
     const secrets: (string | null)[] = [CANARY_PASSWORD, CANARY_CODE];
 
-    // act
+    // act: everything also goes through the console, which must stay clean too
     const logged = await captureConsole(async () => {
       const subject = marketigerActor(api);
       subject.send({ type: 'auth.login', email: canaryMarketigerUser.email, password: CANARY_PASSWORD });
       await settle(subject, (s) => s.matches({ signedIn: 'active' }));
       secrets.push(subject.getSnapshot().context.accessToken, subject.getSnapshot().context.refreshToken);
-      const http = createAuthorizedAxios(subject, { baseURL: sim.baseURL });
+      const http = createAuthorizedAxios(subject, { baseURL: sim.baseURL, logger });
       sim.expireAccessTokens();
       await http.get(projectsPath);
+      secrets.push(subject.getSnapshot().context.accessToken, subject.getSnapshot().context.refreshToken);
       sim.injectFault(PROJECTS, { kind: 'status', status: 500, times: 1 });
       await http.get(projectsPath).catch(() => undefined);
       sim.revokeRefreshTokens();
@@ -514,12 +519,32 @@ describe('Security', () => {
       const { accessToken, refreshToken, sessionId } = mrkterSubject.getSnapshot().context;
       secrets.push(accessToken, refreshToken, sessionId);
       msim.expireAccessTokens();
-      await createAuthorizedAxios(mrkterSubject, { baseURL: msim.apiUrl }).get(currentAccountPath);
+      await createAuthorizedAxios(mrkterSubject, { baseURL: msim.apiUrl, logger }).get(currentAccountPath);
+      const after = mrkterSubject.getSnapshot().context;
+      secrets.push(after.accessToken, after.refreshToken);
       mrkterSubject.send({ type: 'auth.logout' });
     });
 
-    // assert
-    expect(secrets.filter(Boolean).length).toBeGreaterThanOrEqual(7);
+    // assert: the log is there, with the credential headers present but redacted, and no secret anywhere
+    const paths = new Set(entries.map((entry) => entry.path));
+    for (const path of [
+      '/Auth/Login',
+      '/Auth/RefreshToken',
+      '/Project/GetProjects',
+      '/oauth/token',
+      '/auth/mfa/phone-number/authenticate',
+      '/accounts/current',
+    ]) {
+      expect(paths.has(path), `no log entry for ${path}`).toBe(true);
+    }
+    const sentHeaders = entries
+      .filter((entry) => entry.phase === 'request')
+      .map((entry) => entry.headers ?? {});
+    expect(sentHeaders.some((headers) => headers['authorization'] === '[redacted]')).toBe(true);
+    expect(sentHeaders.some((headers) => headers['x-session-id'] === '[redacted]')).toBe(true);
+    expect(new Set(secrets.filter(Boolean)).size).toBeGreaterThanOrEqual(9);
+    expectNoSecret(JSON.stringify(entries), secrets, 'the debug log');
+    expectNoSecret(inspect(entries, { depth: 10 }), secrets, 'the debug log');
     expectNoSecret(logged, secrets, 'the console');
   });
 
