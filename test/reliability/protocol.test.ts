@@ -285,7 +285,7 @@ describe('Protocol', () => {
     // act
     actor.send({ type: 'auth.refresh' });
     const backingOff = await settle(actor, (s) => s.matches({ signedIn: 'backingOff' }));
-    await sleep(350); // the server has now spent the old refresh token and issued one nobody received
+    await sleep(500); // the server has now spent the old refresh token and issued one nobody received
     actor.send({ type: 'auth.refresh' });
     const expired = await settle(actor, (s) => s.matches('sessionExpired'));
 
