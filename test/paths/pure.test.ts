@@ -7,7 +7,7 @@ import { type AnyActorRef, type AnyStateMachine, createActor, fromPromise } from
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
 import { type GeneratedPath, marketigerPaths, mrkterPaths } from '../../src/testing/paths.js';
-import { actorOf, kindOf, replay, type StepDriver, useStepClock } from './replay.js';
+import { actorOf, kindOf, replay, type StepDriver, fakeStepClock } from './replay.js';
 
 interface Pending {
   resolve(output: unknown): void;
@@ -42,7 +42,7 @@ function stubDriver(pending: Map<string, Pending>): StepDriver {
 
 async function runPure(machine: AnyStateMachine, actorNames: string[], path: GeneratedPath) {
   // Arrange
-  useStepClock(path.startAt);
+  fakeStepClock(path.startAt);
   const stubs = withStubs(machine, actorNames);
   const subject: AnyActorRef = createActor(stubs.machine, { input: path.input } as never);
   subject.start();

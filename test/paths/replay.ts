@@ -23,7 +23,7 @@ const realSetTimeout = globalThis.setTimeout;
 export const realDelay = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 
 /** Only what XState and the guards use: see the module comment. */
-export function useStepClock(startAt: number) {
+export function fakeStepClock(startAt: number) {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: startAt });
 }
 
