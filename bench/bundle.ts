@@ -18,7 +18,10 @@ export interface BundleResult {
   total_gzip_bytes: number;
   oidc_client_ts_gzip_bytes: number;
   supabase_auth_js_gzip_bytes: number;
-  /** The largest inputs of the authcharts bundle (xstate and axios external), minified bytes each. */
+  /**
+   * The largest source modules of the authcharts bundle (xstate and axios external), minified bytes each:
+   * from bundling `src/index.ts` the same way, since `dist/` merges modules into shared chunks.
+   */
   largest_inputs: [string, number][];
 }
 
@@ -81,6 +84,7 @@ function rootEntry(root: string, allowBuild: boolean): string {
 export async function benchBundle(root: string, options: { allowBuild: boolean }): Promise<BundleResult> {
   const entry = rootEntry(root, options.allowBuild);
   const ours = await gzippedSize(root, { file: entry, external: ['xstate', 'axios'] });
+  const bySource = await gzippedSize(root, { file: 'src/index.ts', external: ['xstate', 'axios'] });
   const total = await gzippedSize(root, { file: entry });
   const oidc = await gzippedSize(root, { contents: "export { UserManager } from 'oidc-client-ts';" });
   const supabase = await gzippedSize(root, { contents: "export { GoTrueClient } from '@supabase/auth-js';" });
@@ -91,6 +95,6 @@ export async function benchBundle(root: string, options: { allowBuild: boolean }
     total_gzip_bytes: total.gzip,
     oidc_client_ts_gzip_bytes: oidc.gzip,
     supabase_auth_js_gzip_bytes: supabase.gzip,
-    largest_inputs: ours.inputs.slice(0, 8),
+    largest_inputs: bySource.inputs.slice(0, 10),
   };
 }
