@@ -33,6 +33,11 @@ const WAIT = { timeout: 10_000 };
 const REFRESH_LATENCY_MS = 25;
 const HOUR = 3_600_000;
 
+/** Sends an event with a payload to an untyped actor (AnyActor's `send` takes a bare EventObject). */
+function sendEvent(actor: AnyActor, event: { type: string; [field: string]: unknown }) {
+  actor.send(event);
+}
+
 /** What differs between the providers. */
 interface Provider {
   name: 'marketiger' | 'mrkter';
@@ -64,7 +69,7 @@ async function marketiger(secrets: SecretSet, logger: (e: HttpLogEntry) => void)
     machine: marketigerMachine.provide({ actors: marketigerActors(api) }),
     isRefresh: (e) => e.path === '/Auth/RefreshToken',
     async signIn(actor) {
-      actor.send({ type: 'auth.login', email: 'model@marketiger.test', password });
+      sendEvent(actor, { type: 'auth.login', email: 'model@marketiger.test', password });
     },
     apiPath: '/Project/GetProjects',
     apiBaseURL: sim.baseURL,
@@ -101,10 +106,10 @@ async function mrkter(secrets: SecretSet, logger: (e: HttpLogEntry) => void): Pr
     machine: mrkterMachine.provide({ actors: mrkterActors(api) }),
     isRefresh: (e) => e.path === '/oauth/token' && (e.body ?? '').includes('grant_type=refresh_token'),
     async signIn(actor) {
-      actor.send({ type: 'auth.login', username: user.username, password });
+      sendEvent(actor, { type: 'auth.login', username: user.username, password });
       await waitFor(actor, (s) => !s.hasTag('busy'), WAIT);
       if (!actor.getSnapshot().matches('awaitingCode')) return;
-      actor.send({ type: 'code.submit', code: sim.lastCode() ?? '' });
+      sendEvent(actor, { type: 'code.submit', code: sim.lastCode() ?? '' });
     },
     apiPath: '/accounts/current',
     apiBaseURL: sim.apiUrl,
