@@ -54,6 +54,9 @@ function tokens() {
   };
 }
 
+/** Events that carry no payload. */
+const bareEvents = new Set(['auth.logout', 'auth.refresh', 'auth.resume', 'identity.change', 'code.resend']);
+
 /** Sample outputs of each invoked actor, by its id (= its src name in both machines). */
 function outputsOf(actorId: string): unknown[] {
   switch (actorId) {
@@ -97,9 +100,11 @@ function sampleEvents(snapshot: AnyMachineSnapshot): EventObject[] {
       for (const { accountId } of identities) events.push({ type, accountId } as EventObject);
     } else if (type === 'code.submit') {
       events.push({ type, code: '123456' } as EventObject);
-    } else if (!type.includes('*')) {
+    } else if (bareEvents.has(type) || type.startsWith('xstate.after.')) {
       events.push({ type });
     }
+    // Any other event (one added to a machine since this was written) is left out: without its payload
+    // a guard that reads it would throw.
   }
   return events;
 }
