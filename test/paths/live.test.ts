@@ -1,0 +1,394 @@
+/**
+ * Every generated path of both machines, replayed LIVE: the machines run with the real services
+ * (`createMarketigerApi`/`createMrkterApi` + `marketigerActors`/`mrkterActors`) against the simulators
+ * over loopback, one fresh simulator per path. Each done/error step is produced by the simulator:
+ * wrong passwords and codes, revoked refresh tokens, and injected faults with the provider's own
+ * status and body; `after` steps by advancing fake timers (see replay.ts for which timers are faked
+ * and why). State is checked after every step.
+ *
+ * Produced by an injected answer rather than by the simulator's own rules (it has no option for
+ * them): a token whose lifetime the path needs (24 h, or already expired), a 401/403 from an API
+ * route, an empty identity list. Each is the provider's documented shape, sent over a real socket,
+ * read by the real parser.
+ *
+ * Pure only (skipped here, run in pure.test.ts): paths with `loadIdentities ✓ none identities`. The
+ * Mrkter service itself turns an empty identity list into the error `no_identities`, so the machine's
+ * own guard for an empty list answering success is reached only with a custom actor.
+ */
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AnyActorRef, createActor } from 'xstate';
+import type { AuthError } from '../../src/errors.js';
+import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
+import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
+import { marketigerActors } from '../../src/services/marketigerActors.js';
+import { createMarketigerApi } from '../../src/services/marketigerApi.js';
+import { mrkterActors } from '../../src/services/mrkterActors.js';
+import { createMrkterApi } from '../../src/services/mrkterApi.js';
+import type { TokenSet } from '../../src/services/types.js';
+import {
+  MARKETIGER_DEMO_USER,
+  type MarketigerSimulator,
+  type MrkterSimulator,
+  marketigerRoutes,
+  mrkterRoutes,
+  type SimFault,
+  startMarketigerSimulator,
+  startMrkterSimulator,
+} from '../../src/testing/index.js';
+import { type GeneratedPath, marketigerPaths, mrkterPaths, type PathStep } from '../../src/testing/paths.js';
+import { MAX_TIMER_MS } from '../../src/time.js';
+import { actorOf, fakeStepClock, kindOf, realDelay, replay, type StepDriver } from './replay.js';
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const JWT_SECRET = 'authcharts-paths-live-test-secret-0123456789';
+const json = (status: number, body: unknown): SimFault => ({
+  kind: 'status',
+  status,
+  body: JSON.stringify(body),
+  contentType: 'application/json; charset=utf-8',
+  times: 1,
+});
+
+/** The faults shared by every route: the transport and answers no provider rule claims. */
+function transportFault(error: AuthError): SimFault | undefined {
+  switch (error.kind) {
+    case 'rate_limited':
+      return { kind: 'rateLimit', retryAfter: String((error.retryAfterMs ?? 1000) / 1000), times: 1 };
+    case 'server':
+      return { kind: 'status', status: 503, times: 1 };
+    case 'network':
+      return { kind: 'drop', times: 1 };
+    case 'timeout':
+      return { kind: 'hang', times: 1 };
+    case 'bad_response':
+      return { kind: 'malformed', body: '{"truncated":', times: 1 };
+    default:
+      return undefined;
+  }
+}
+
+const errorOf = (step: PathStep) => step.event['error'] as AuthError;
+const entered = (path: GeneratedPath, index: number) =>
+  JSON.stringify(index === 0 ? path.initialState : path.steps[index - 1]?.state) !==
+  JSON.stringify(path.steps[index]?.state);
+
+/** A path whose timer fires while a request is in flight needs requests that outlast the 15 s default. */
+function timeoutFor(path: GeneratedPath, busy: (state: unknown) => boolean): number {
+  const waitsOnTimerWhileBusy = path.steps.some(
+    (step, index) =>
+      kindOf(step) === 'after' && busy(index === 0 ? path.initialState : path.steps[index - 1]?.state),
+  );
+  return waitsOnTimerWhileBusy ? MAX_TIMER_MS : DEFAULT_TIMEOUT_MS;
+}
+
+/** Fires the service's own timeout once the hung request has reached the simulator. */
+async function fireTimeout(arrived: () => boolean, timeoutMs: number) {
+  for (let i = 0; i < 2_500 && !arrived(); i++) await realDelay(2);
+  await vi.advanceTimersByTimeAsync(timeoutMs);
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Marketiger
+
+const marketigerBusy: Record<string, { actor: string; route: string }> = {
+  '"signingIn"': { actor: 'login', route: marketigerRoutes.login },
+  '"checkingProject"': { actor: 'checkProjectAccess', route: marketigerRoutes.hasAccessToProject },
+  '{"signedIn":"refreshing"}': { actor: 'refreshTokens', route: marketigerRoutes.refreshToken },
+};
+const marketigerRouteOf = (actor: string) =>
+  Object.values(marketigerBusy).find((entry) => entry.actor === actor)?.route ?? '';
+
+async function marketigerAccessToken(expiresAt: number): Promise<string> {
+  return new SignJWT({ email: MARKETIGER_DEMO_USER.email })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject('user-1')
+    .setJti(randomBytes(8).toString('hex'))
+    .setIssuedAt(Math.floor(Date.now() / 1000))
+    .setExpirationTime(Math.floor(expiresAt / 1000))
+    .sign(new TextEncoder().encode(JWT_SECRET));
+}
+
+/**
+ * A session another holder shares (`session.updated`) carries tokens the simulator issued: taken from a
+ * real sign-in made just before the step, so a later refresh with them works as it would.
+ */
+function sharedFrom(sample: unknown, tokens: TokenSet): unknown {
+  return {
+    ...(sample as object),
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+    issuedAt: Date.now(),
+    clockSkewMs: tokens.clockSkewMs,
+  };
+}
+
+function marketigerDriver(sim: MarketigerSimulator, timeoutMs: number): StepDriver {
+  let arrivedBefore = 0;
+  let shared: TokenSet | undefined;
+  return {
+    async arrange(path, index) {
+      const step = path.steps[index]!;
+      if (step.event.type === 'session.updated') {
+        shared = await createMarketigerApi({ baseURL: sim.baseURL }).login(MARKETIGER_DEMO_USER);
+      }
+      const next = path.steps[index + 1];
+      const busy = marketigerBusy[JSON.stringify(step.state)];
+      const nextKind = next ? kindOf(next) : 'send';
+      if (next && (nextKind === 'done' || nextKind === 'error')) {
+        const route = marketigerRouteOf(actorOf(next));
+        arrivedBefore = sim.requestCount(route);
+        if (nextKind === 'done') {
+          const output = next.event['output'] as { accessTokenExpiresAt: number } | undefined;
+          if (next.label.includes('outliving the session') || next.label.includes('expired on arrival')) {
+            // A token of the lifetime the path needs, signed as the simulator signs, with a real refresh token.
+            const real = await createMarketigerApi({ baseURL: sim.baseURL }).login(MARKETIGER_DEMO_USER);
+            const accessToken = await marketigerAccessToken(output!.accessTokenExpiresAt);
+            sim.injectFault(
+              route,
+              json(200, { success: true, data: { accessToken, refreshToken: real.refreshToken } }),
+            );
+          }
+          return;
+        }
+        const error = errorOf(next);
+        const fault =
+          error.kind === 'no_permission'
+            ? json(403, {
+                success: false,
+                error: { type: 'NO_PERMISSION', message: 'User has no permission' },
+              })
+            : error.kind === 'no_project_access'
+              ? json(200, { success: true, data: false })
+              : error.kind === 'session_expired' && actorOf(next) === 'checkProjectAccess'
+                ? json(401, {
+                    success: false,
+                    error: { type: 'AUTHENTICATION', message: 'Authentication failed' },
+                  })
+                : transportFault(error);
+        if (error.kind === 'session_expired' && actorOf(next) === 'refreshTokens') sim.revokeRefreshTokens();
+        else if (error.kind !== 'invalid_credentials') {
+          if (!fault) throw new Error(`No way to produce ${error.kind} live`);
+          sim.injectFault(route, fault);
+        }
+        return;
+      }
+      // A request the path leaves unanswered (it logs out, or a timer fires meanwhile) must not answer.
+      if (busy && entered(path, index)) sim.injectFault(busy.route, { kind: 'hang', times: 1 });
+    },
+    send(step, path, index, actor) {
+      const next = path.steps[index + 1];
+      if (step.event.type === 'auth.login') {
+        const wrong = next && kindOf(next) === 'error' && errorOf(next).kind === 'invalid_credentials';
+        actor.send({ ...step.event, password: wrong ? 'wrong-password' : MARKETIGER_DEMO_USER.password });
+      } else if (step.event.type === 'auth.tokenRejected') {
+        const current = step.label.includes('current token');
+        actor.send({
+          type: 'auth.tokenRejected',
+          accessToken: current ? actor.getSnapshot().context.accessToken : 'stale-access-token',
+        });
+      } else if (step.event.type === 'session.updated' && shared) {
+        actor.send({ ...step.event, session: sharedFrom(step.event['session'], shared) });
+      } else actor.send(step.event);
+    },
+    async settle(step) {
+      if (kindOf(step) === 'error' && errorOf(step).kind === 'timeout') {
+        const route = marketigerRouteOf(actorOf(step));
+        await fireTimeout(() => sim.requestCount(route) > arrivedBefore, timeoutMs);
+      }
+    },
+  };
+}
+
+async function runMarketiger(path: GeneratedPath) {
+  // Arrange: the clock first, so the simulator's clock (Date.now) is the same fake one.
+  fakeStepClock(Date.now());
+  const sim = await startMarketigerSimulator({ jwtSecret: JWT_SECRET });
+  const timeoutMs = timeoutFor(path, (state) => JSON.stringify(state) in marketigerBusy);
+  const api = createMarketigerApi({ baseURL: sim.baseURL, timeoutMs });
+  const subject: AnyActorRef = createActor(marketigerMachine.provide({ actors: marketigerActors(api) }), {
+    input: path.input as never,
+  });
+  subject.start();
+  try {
+    // Act and assert, step by step
+    await replay(path, subject, marketigerDriver(sim, timeoutMs));
+  } finally {
+    subject.stop();
+    await sim.close();
+  }
+}
+
+describe('marketiger paths (live, simulator over loopback)', () => {
+  for (const path of marketigerPaths()) it(path.name, () => runMarketiger(path));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Mrkter
+
+const mrkterBusy: Record<string, { actor: string; route: string }> = {
+  '"authenticating"': { actor: 'login', route: mrkterRoutes.token },
+  '"loadingIdentities"': { actor: 'loadIdentities', route: mrkterRoutes.identities },
+  '"requestingCode"': { actor: 'requestCode', route: mrkterRoutes.sms },
+  '"verifyingCode"': { actor: 'verifyCode', route: mrkterRoutes.authenticate },
+  '{"signedIn":"refreshing"}': { actor: 'refreshTokens', route: mrkterRoutes.token },
+};
+const mrkterRouteOf = (actor: string) =>
+  Object.values(mrkterBusy).find((entry) => entry.actor === actor)?.route ?? '';
+
+/** The simulator's users, by the identity sample a path's `loadIdentities` answers with. */
+const mrkterUsers: Record<string, { username: string; password: string }> = {
+  two: { username: 'demo@mrkter.test', password: 'demo-password' },
+  single: { username: 'single@mrkter.test', password: 'single-password' },
+  mixed: { username: 'nophone@mrkter.test', password: 'nophone-password' },
+};
+
+function mrkterUserFor(path: GeneratedPath, index: number) {
+  for (const step of path.steps.slice(index + 1)) {
+    if (step.event.type === 'auth.login') break;
+    const match = /^loadIdentities ✓ (\w+) identities$/.exec(step.label);
+    if (match) return mrkterUsers[match[1]!] ?? mrkterUsers['two']!;
+  }
+  return mrkterUsers['two']!;
+}
+
+/** An Auth0 token answer whose access token expired a minute ago (the signature is never checked by clients). */
+function expiredTokenAnswer(): SimFault {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const exp = Math.floor(Date.now() / 1000) - 60;
+  const accessToken = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'auth0|x', exp })}.c2ln`;
+  return json(200, { access_token: accessToken, refresh_token: 'v1.expired-case', token_type: 'Bearer' });
+}
+
+function mrkterFault(actor: string, error: AuthError): SimFault | undefined {
+  const nest = (status: number, message: string) => json(status, { statusCode: status, message });
+  switch (error.kind) {
+    case 'too_many_attempts':
+      return json(429, { error: 'too_many_attempts', error_description: 'Your account has been blocked.' });
+    case 'no_permission':
+      return actor === 'login'
+        ? json(401, { error: 'unauthorized', error_description: 'user is blocked' })
+        : nest(403, 'Forbidden resource');
+    case 'no_identities':
+      return json(200, []);
+    case 'session_expired':
+      return nest(401, 'Unauthorized');
+    case 'bad_response':
+      // The SMS route accepts any 2xx answer: a redirect is what it cannot use. A truncated JSON body
+      // reads as a plain-text session id, so code validation gets a JSON object instead.
+      if (actor === 'requestCode') return { kind: 'status', status: 302, times: 1 };
+      if (actor === 'verifyCode') return json(201, { sessionId: 'not-a-plain-string' });
+      return transportFault(error);
+    default:
+      return transportFault(error);
+  }
+}
+
+function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
+  let arrivedBefore = 0;
+  let shared: TokenSet | undefined;
+  return {
+    async arrange(path, index) {
+      const step = path.steps[index]!;
+      if (step.event.type === 'session.updated') {
+        const api = createMrkterApi({ authBaseURL: sim.authUrl, apiBaseURL: sim.apiUrl });
+        shared = await api.login(mrkterUsers['two']!);
+      }
+      const next = path.steps[index + 1];
+      const busy = mrkterBusy[JSON.stringify(step.state)];
+      const nextKind = next ? kindOf(next) : 'send';
+      if (next && (nextKind === 'done' || nextKind === 'error')) {
+        const actor = actorOf(next);
+        const route = mrkterRouteOf(actor);
+        arrivedBefore = sim.requestCount(route);
+        if (nextKind === 'done') {
+          if (next.label === 'refreshTokens ✓ expired on arrival')
+            sim.injectFault(route, expiredTokenAnswer());
+          return;
+        }
+        const error = errorOf(next);
+        if (error.kind === 'invalid_credentials' || error.kind === 'invalid_code') return;
+        if (error.kind === 'session_expired' && actor === 'refreshTokens') {
+          sim.revokeRefreshTokens();
+          return;
+        }
+        const fault = mrkterFault(actor, error);
+        if (!fault) throw new Error(`No way to produce ${error.kind} live`);
+        sim.injectFault(route, fault);
+        return;
+      }
+      if (busy && entered(path, index)) sim.injectFault(busy.route, { kind: 'hang', times: 1 });
+    },
+    send(step, path, index, actor) {
+      const next = path.steps[index + 1];
+      const failsWith = next && kindOf(next) === 'error' ? errorOf(next).kind : undefined;
+      if (step.event.type === 'auth.login') {
+        const user = mrkterUserFor(path, index);
+        actor.send({
+          type: 'auth.login',
+          username: user.username,
+          password: failsWith === 'invalid_credentials' ? 'wrong-password' : user.password,
+        });
+      } else if (step.event.type === 'code.submit') {
+        const phone = actor.getSnapshot().context.phoneNumber as string;
+        const sent = sim.lastCode(phone) ?? '';
+        actor.send({ type: 'code.submit', code: failsWith === 'invalid_code' ? wrongCode(sent) : sent });
+      } else if (step.event.type === 'auth.tokenRejected') {
+        const current = step.label.includes('current token');
+        actor.send({
+          type: 'auth.tokenRejected',
+          accessToken: current ? actor.getSnapshot().context.accessToken : 'stale-access-token',
+        });
+      } else if (step.event.type === 'session.updated' && shared) {
+        actor.send({ ...step.event, session: sharedFrom(step.event['session'], shared) });
+      } else actor.send(step.event);
+    },
+    async settle(step) {
+      if (kindOf(step) === 'error' && errorOf(step).kind === 'timeout') {
+        const route = mrkterRouteOf(actorOf(step));
+        await fireTimeout(() => sim.requestCount(route) > arrivedBefore, timeoutMs);
+      }
+    },
+  };
+}
+
+const wrongCode = (code: string) => (code === '000000' ? '000001' : '000000');
+
+const pureOnly = (path: GeneratedPath) =>
+  path.steps.some((step) => step.label === 'loadIdentities ✓ none identities');
+
+async function runMrkter(path: GeneratedPath) {
+  // Arrange: no server-side SMS throttle of its own; the paths inject every 429 they need.
+  fakeStepClock(Date.now());
+  const sim = await startMrkterSimulator({ smsCooldownMs: 0 });
+  const timeoutMs = timeoutFor(path, (state) => JSON.stringify(state) in mrkterBusy);
+  const api = createMrkterApi({ authBaseURL: sim.authUrl, apiBaseURL: sim.apiUrl, timeoutMs });
+  const subject: AnyActorRef = createActor(mrkterMachine.provide({ actors: mrkterActors(api) }), {
+    input: path.input as never,
+  });
+  subject.start();
+  try {
+    // Act and assert, step by step
+    await replay(path, subject, mrkterDriver(sim, timeoutMs));
+  } finally {
+    subject.stop();
+    await sim.close();
+  }
+}
+
+describe('mrkter paths (live, simulators over loopback)', () => {
+  const paths = mrkterPaths();
+  it('runs all but a few paths live (the rest run in the pure suite)', () => {
+    expect(paths.filter(pureOnly).length).toBeLessThan(paths.length / 10);
+  });
+  for (const path of paths) {
+    if (pureOnly(path)) it.skip(`${path.name} (pure only: the service reports an empty list as an error)`);
+    else it(path.name, () => runMrkter(path));
+  }
+});
