@@ -7,7 +7,7 @@ import { type AnyActorRef, type AnyStateMachine, createActor, fromPromise } from
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
 import { type GeneratedPath, marketigerPaths, mrkterPaths } from '../../src/testing/paths.js';
-import { actorOf, kindOf, replay, type StepDriver, fakeStepClock } from './replay.js';
+import { actorOf, fakeStepClock, kindOf, replay, type StepDriver } from './replay.js';
 
 interface Pending {
   resolve(output: unknown): void;
