@@ -1,0 +1,156 @@
+/**
+ * The in-memory coordinator: holders in one process (several actors of one Node service, a test).
+ * The default: nothing to install, nothing to run.
+ */
+import { AuthError } from '../errors.js';
+import {
+  DEFAULT_LOCK_TTL_MS,
+  DEFAULT_LOCK_WAIT_MS,
+  Listeners,
+  lockTimeout,
+  noticeOf,
+  sharedFields,
+} from './common.js';
+import type {
+  LockOptions,
+  SessionCoordinator,
+  SessionLock,
+  SharedSession,
+  StoredSession,
+  WriteConditions,
+} from './types.js';
+
+interface HeldLock {
+  fence: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Waiter {
+  grant: (lock: SessionLock) => void;
+  ttlMs: number;
+}
+
+/**
+ * Creates a coordinator whose store, locks and notifications live in this process's memory.
+ *
+ * Locks are granted in the order asked for; each expires after its `ttlMs` even if never released.
+ * Notices reach listeners synchronously, inside `publish`.
+ *
+ * @example
+ * ```ts
+ * const coordinator = createMemoryCoordinator();
+ * const actors = marketigerActors(api, { coordinator, sessionKey: 'reports-bot' });
+ * const a = createActor(marketigerMachine.provide({ actors })).start();
+ * const b = createActor(marketigerMachine.provide({ actors })).start();
+ * coordinateSession(a, coordinator, { sessionKey: 'reports-bot' });
+ * coordinateSession(b, coordinator, { sessionKey: 'reports-bot' });
+ * ```
+ */
+export function createMemoryCoordinator(): SessionCoordinator {
+  const sessions = new Map<string, StoredSession>();
+  const fences = new Map<string, number>();
+  const held = new Map<string, HeldLock>();
+  const waiting = new Map<string, Waiter[]>();
+  const listeners = new Listeners();
+
+  function store(key: string, session: StoredSession): StoredSession {
+    sessions.set(key, session);
+    // A copy: what the caller holds must not change what the store holds.
+    return structuredClone(session);
+  }
+
+  function take(key: string, ttlMs: number): SessionLock {
+    const fence = (fences.get(key) ?? 0) + 1;
+    fences.set(key, fence);
+    const timer = setTimeout(() => free(key, fence), ttlMs);
+    (timer as { unref?: () => void }).unref?.();
+    held.set(key, { fence, timer });
+    return {
+      fence,
+      release: async () => free(key, fence),
+    };
+  }
+
+  /** Frees the lock if `fence` still holds it (an expired holder's late release frees nothing), then grants the next waiter. */
+  function free(key: string, fence: number) {
+    const current = held.get(key);
+    if (!current || current.fence !== fence) return;
+    clearTimeout(current.timer);
+    held.delete(key);
+    const queue = waiting.get(key);
+    const next = queue?.shift();
+    if (queue && queue.length === 0) waiting.delete(key);
+    if (next) next.grant(take(key, next.ttlMs));
+  }
+
+  return {
+    async read(key) {
+      const session = sessions.get(key);
+      return session ? structuredClone(session) : null;
+    },
+
+    async write(key, session: SharedSession, conditions: WriteConditions = {}) {
+      const current = sessions.get(key);
+      const version = current?.version ?? 0;
+      if (conditions.fence !== undefined && conditions.fence < (fences.get(key) ?? 0)) return null;
+      if (conditions.ifVersion !== undefined && conditions.ifVersion !== version) return null;
+      return store(key, {
+        ...sharedFields(session),
+        status: 'signedIn',
+        version: version + 1,
+        updatedAt: Date.now(),
+      });
+    },
+
+    async clear(key) {
+      const version = sessions.get(key)?.version ?? 0;
+      return store(key, { status: 'signedOut', version: version + 1, updatedAt: Date.now() });
+    },
+
+    lock(key, options: LockOptions = {}) {
+      const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+      const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
+      const { signal } = options;
+      if (signal?.aborted) return Promise.reject(new AuthError('aborted'));
+      if (!held.has(key)) return Promise.resolve(take(key, ttlMs));
+      return new Promise<SessionLock>((resolve, reject) => {
+        const leave = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          const queue = waiting.get(key);
+          const index = queue?.indexOf(waiter) ?? -1;
+          if (queue && index >= 0) queue.splice(index, 1);
+        };
+        const waiter: Waiter = {
+          ttlMs,
+          grant: (lock) => {
+            leave();
+            resolve(lock);
+          },
+        };
+        const onAbort = () => {
+          leave();
+          reject(new AuthError('aborted'));
+        };
+        const timer = setTimeout(() => {
+          leave();
+          reject(lockTimeout());
+        }, waitMs);
+        (timer as { unref?: () => void }).unref?.();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiting.set(key, [...(waiting.get(key) ?? []), waiter]);
+      });
+    },
+
+    async publish(key, session) {
+      listeners.emit(key, noticeOf(structuredClone(session)));
+    },
+
+    subscribe(key, listener) {
+      const { remove } = listeners.add(key, listener);
+      return () => {
+        remove();
+      };
+    },
+  };
+}
