@@ -8,21 +8,37 @@
  * after a persisted snapshot is restored (XState re-arms none by itself).
  */
 import { assertEvent, assign, fromPromise, not, setup } from 'xstate';
+import type { SharedSession } from '../coordination/types.js';
 import { type AuthErrorData, toAuthError } from '../errors.js';
 import type { MarketigerApi, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
 import {
   expiredOnArrivalError,
   isExpiredOnArrival,
+  isUsableSharedSession,
   notProvided as notProvidedBy,
   numberOr,
   planAccessToken,
   planRefreshBackoff,
   sessionExpiredError,
+  sharedTokenSet,
+  signedOutElsewhereError,
   withSecret,
 } from './session.js';
 
 const notProvided = (name: string): never => notProvidedBy('Marketiger', 'marketigerActors', name);
+
+/**
+ * When a shared session's refresh token ends: as its writer knew it, else (a token this machine already
+ * holds) the end it already planned, else its own lifetime from when the tokens were issued.
+ */
+function sharedRefreshEnd(context: MarketigerContext, session: SharedSession): number | null {
+  if (!session.refreshToken) return null;
+  if (typeof session.refreshTokenExpiresAt === 'number') return session.refreshTokenExpiresAt;
+  if (session.refreshToken === context.refreshToken) return context.refreshTokenExpiresAt;
+  const issuedAt = typeof session.issuedAt === 'number' ? session.issuedAt : Date.now();
+  return issuedAt + context.refreshTokenTtlMs;
+}
 
 /**
  * What `createActor(marketigerMachine, { input })` takes. The object and every field are optional.
@@ -74,7 +90,14 @@ export type MarketigerEvent =
   /** A server refused `accessToken`: refresh at once if it is still the current one. */
   | { type: 'auth.tokenRejected'; accessToken: string }
   /** Re-arm the timers from the absolute times in context (after restoring a persisted snapshot). */
-  | { type: 'auth.resume' };
+  | { type: 'auth.resume' }
+  /**
+   * Another holder of the session (a tab, a process: see `coordinateSession`) has these tokens: take
+   * them, from `signedOut` and `sessionExpired` too, so a new holder starts signed in without a password.
+   */
+  | { type: 'session.updated'; session: SharedSession }
+  /** Another holder signed the session out. */
+  | { type: 'session.ended' };
 
 type LoginInput = Parameters<MarketigerApi['login']>[0];
 type RefreshInput = Parameters<MarketigerApi['refreshTokens']>[0];
@@ -135,6 +158,15 @@ export const marketigerMachine = setup({
     // A refreshed access token already past its expiry would be refreshed again at once, forever (M8).
     isTokenExpiredOnArrival: (_, tokens: TokenSet) => isExpiredOnArrival(tokens),
     isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
+    // A shared session is taken only while it can still be used: its refresh token has not ended.
+    isUsableSession: ({ context, event }) =>
+      event.type === 'session.updated' &&
+      isUsableSharedSession(event.session, sharedRefreshEnd(context, event.session)),
+    // A signed-in holder takes another holder's tokens, never its own again (a notice of its own write).
+    isOtherSession: ({ context, event }) =>
+      event.type === 'session.updated' &&
+      event.session?.accessToken !== context.accessToken &&
+      isUsableSharedSession(event.session, sharedRefreshEnd(context, event.session)),
   },
   actions: {
     setTokens: assign(({ context }, tokens: TokenSet) => {
@@ -148,7 +180,16 @@ export const marketigerMachine = setup({
         refreshTokenExpiresAt: rotated ? now + context.refreshTokenTtlMs : context.refreshTokenExpiresAt,
       };
     }),
+    setSharedSession: assign(({ context, event }) => {
+      assertEvent(event, 'session.updated');
+      return {
+        ...planAccessToken(sharedTokenSet(event.session), context),
+        refreshToken: event.session.refreshToken,
+        refreshTokenExpiresAt: sharedRefreshEnd(context, event.session),
+      };
+    }),
     setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
+    setSignedOutElsewhereError: assign({ error: () => signedOutElsewhereError() }),
     clearError: assign({ error: null }),
     setSessionExpiredError: assign((_, params: { error: unknown } | undefined) => ({
       error: sessionExpiredError(params?.error),
@@ -197,6 +238,7 @@ export const marketigerMachine = setup({
       entry: 'clearSession',
       on: {
         'auth.login': { target: 'signingIn', actions: 'clearError' },
+        'session.updated': { guard: 'isUsableSession', target: 'signedIn', actions: 'setSharedSession' },
       },
     },
     signingIn: {
@@ -261,6 +303,15 @@ export const marketigerMachine = setup({
         // Re-entering re-arms every timer from the absolute times in context (XState does not
         // persist pending timers): a token already past refreshAt is refreshed once, at once.
         'auth.resume': { target: 'signedIn', reenter: true },
+        // Another holder refreshed (or signed in again): its tokens replace these, timers re-armed.
+        // Taken in `refreshing` too: that refresh is then aborted, its answer no longer needed.
+        'session.updated': {
+          guard: 'isOtherSession',
+          target: 'signedIn',
+          reenter: true,
+          actions: 'setSharedSession',
+        },
+        'session.ended': { target: 'signedOut', actions: 'setSignedOutElsewhereError' },
       },
       states: {
         active: {
@@ -362,6 +413,7 @@ export const marketigerMachine = setup({
       on: {
         'auth.login': { target: 'signingIn', actions: 'clearError' },
         'auth.logout': { target: 'signedOut', actions: 'clearError' },
+        'session.updated': { guard: 'isUsableSession', target: 'signedIn', actions: 'setSharedSession' },
       },
     },
   },

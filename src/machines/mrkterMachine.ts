@@ -6,6 +6,7 @@
  */
 
 import { assertEvent, assign, fromPromise, setup } from 'xstate';
+import type { SharedSession } from '../coordination/types.js';
 import { AuthError, type AuthErrorData, type AuthErrorKind, toAuthError } from '../errors.js';
 import type { MrkterIdentity, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
@@ -13,11 +14,14 @@ import { identityProblem } from './identity.js';
 import {
   expiredOnArrivalError,
   isExpiredOnArrival,
+  isUsableSharedSession,
   notProvided as notProvidedBy,
   numberOr,
   planAccessToken,
   planRefreshBackoff,
   sessionExpiredError,
+  sharedTokenSet,
+  signedOutElsewhereError,
   withSecret,
 } from './session.js';
 
@@ -103,7 +107,14 @@ export type MrkterEvent =
   | { type: 'auth.logout' }
   | { type: 'auth.refresh' }
   | { type: 'auth.tokenRejected'; accessToken: string }
-  | { type: 'auth.resume' };
+  | { type: 'auth.resume' }
+  /**
+   * Another holder of the session (a tab, a process: see `coordinateSession`) has these tokens, with
+   * the account and session ids: take them, from `signedOut` and `sessionExpired` too.
+   */
+  | { type: 'session.updated'; session: SharedSession }
+  /** Another holder signed the session out. */
+  | { type: 'session.ended' };
 
 const DEFAULT_RESEND_COOLDOWN_MS = 30_000;
 const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
@@ -154,6 +165,15 @@ function clearedSession() {
 }
 
 const notProvided = (name: string): never => notProvidedBy('Mrkter', 'mrkterActors', name);
+
+function isUsableMrkterSession(session: SharedSession | undefined): boolean {
+  return (
+    isUsableSharedSession(session, null) &&
+    (typeof session?.accountId === 'number' || typeof session?.accountId === 'string') &&
+    typeof session.sessionId === 'string' &&
+    session.sessionId !== ''
+  );
+}
 
 /**
  * The Mrkter sign-in statechart (`id: 'mrkter'`).
@@ -243,6 +263,13 @@ export const mrkterMachine = setup({
       event.type === 'auth.tokenRejected' &&
       context.accessToken !== null &&
       event.accessToken === context.accessToken,
+    // A Mrkter session is usable only with the account and session ids every API request carries.
+    isUsableSession: ({ event }) => event.type === 'session.updated' && isUsableMrkterSession(event.session),
+    // A signed-in holder takes another holder's tokens, never its own again (a notice of its own write).
+    isOtherSession: ({ context, event }) =>
+      event.type === 'session.updated' &&
+      event.session?.accessToken !== context.accessToken &&
+      isUsableMrkterSession(event.session),
   },
   actions: {
     setTokens: assign(({ context }, tokens: TokenSet) => ({
@@ -288,7 +315,17 @@ export const mrkterMachine = setup({
     setRefreshBackoff: assign(({ context }, params: { error: unknown }) =>
       planRefreshBackoff(context.refreshAttempts, params.error),
     ),
+    setSharedSession: assign(({ context, event }) => {
+      assertEvent(event, 'session.updated');
+      return {
+        ...planAccessToken(sharedTokenSet(event.session), context),
+        refreshToken: event.session.refreshToken,
+        accountId: event.session.accountId ?? null,
+        sessionId: event.session.sessionId ?? null,
+      };
+    }),
     setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
+    setSignedOutElsewhereError: assign({ error: () => signedOutElsewhereError() }),
     setErrorKind: assign((_, params: { kind: AuthErrorKind; message?: string }) => ({
       error: new AuthError(
         params.kind,
@@ -336,6 +373,7 @@ export const mrkterMachine = setup({
     signedOut: {
       on: {
         'auth.login': { target: 'authenticating', actions: 'clearError' },
+        'session.updated': { guard: 'isUsableSession', target: 'signedIn', actions: 'setSharedSession' },
       },
     },
     authenticating: {
@@ -597,12 +635,22 @@ export const mrkterMachine = setup({
         // persist pending timers): a token already past refreshAt is refreshed once, at once.
         'auth.resume': { target: 'signedIn', reenter: true },
         'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        // Another holder refreshed (or signed in again): its tokens replace these, timers re-armed.
+        // Taken in `refreshing` too: that refresh is then aborted, its answer no longer needed.
+        'session.updated': {
+          guard: 'isOtherSession',
+          target: 'signedIn',
+          reenter: true,
+          actions: 'setSharedSession',
+        },
+        'session.ended': { target: 'signedOut', actions: ['clearSession', 'setSignedOutElsewhereError'] },
       },
     },
     sessionExpired: {
       on: {
         'auth.login': { target: 'authenticating', actions: 'clearError' },
         'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'session.updated': { guard: 'isUsableSession', target: 'signedIn', actions: 'setSharedSession' },
       },
     },
   },

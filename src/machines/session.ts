@@ -3,6 +3,8 @@
  * out of persisted snapshots. Pure functions of their arguments (plus `Math.random` for jitter), called
  * from the machines' named actions and guards; the machine configs stay literal for Stately.
  */
+
+import type { SharedSession } from '../coordination/types.js';
 import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
 import type { TokenSet } from '../services/types.js';
 
@@ -104,4 +106,35 @@ export function notProvided(provider: string, actorsFunction: string, name: stri
   throw new Error(
     `The ${provider} actor '${name}' was not provided: use machine.provide({ actors: ${actorsFunction}(api) }).`,
   );
+}
+
+/** The session another holder shared (`session.updated`) as a token answer, for {@link planAccessToken}. */
+export function sharedTokenSet(session: SharedSession): TokenSet {
+  return {
+    accessToken: session.accessToken,
+    refreshToken: session.refreshToken,
+    accessTokenExpiresAt: session.accessTokenExpiresAt,
+    clockSkewMs: session.clockSkewMs,
+  };
+}
+
+/**
+ * A shared session a machine can take: an access token, and a way to go on (a refresh token, or an
+ * access token that has not expired). `refreshEnd` is when its refresh token stops working, if known.
+ */
+export function isUsableSharedSession(
+  session: SharedSession | undefined,
+  refreshEnd: number | null,
+  now = Date.now(),
+): boolean {
+  if (!session || typeof session.accessToken !== 'string' || session.accessToken === '') return false;
+  if (session.refreshToken) return refreshEnd === null || refreshEnd > now;
+  return typeof session.accessTokenExpiresAt !== 'number' || session.accessTokenExpiresAt > now;
+}
+
+/** The error kept when another holder (a tab, a process) signed the shared session out. */
+export function signedOutElsewhereError(): AuthErrorData {
+  return new AuthError('signed_out', {
+    message: 'You signed out in another window or process.',
+  }).toData();
 }

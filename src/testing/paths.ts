@@ -30,6 +30,7 @@ import {
   type StateValue,
 } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import type { SharedSession } from '../coordination/types.js';
 import { AuthError, type AuthErrorKind } from '../errors.js';
 import { type MarketigerInput, marketigerMachine } from '../machines/marketigerMachine.js';
 import { type MrkterInput, mrkterMachine } from '../machines/mrkterMachine.js';
@@ -428,6 +429,22 @@ function tokenSet(
   return { accessToken: `access-${n}`, refreshToken, accessTokenExpiresAt: now + ttlMs, clockSkewMs: 0 };
 }
 
+/**
+ * A session another holder shared (`session.updated`, see `coordinateSession`), valid for `ttlMs` from
+ * `now`, with the extra fields a provider needs (Mrkter's account and session ids).
+ */
+function sharedSession(now: number, ttlMs: number, extra: Partial<SharedSession> = {}): SharedSession {
+  return {
+    accessToken: 'access-shared',
+    refreshToken: 'refresh-shared',
+    accessTokenExpiresAt: now + ttlMs,
+    refreshTokenExpiresAt: null,
+    issuedAt: now,
+    clockSkewMs: 0,
+    ...extra,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Marketiger.
 
@@ -444,6 +461,8 @@ export const marketigerSamples = {
   longLivedTokens: (now: number) => tokenSet(now, 24 * HOUR, 'long'),
   /** An access token already expired when it arrives (a clock far off). */
   expiredTokens: (now: number) => tokenSet(now, -MINUTE, 'expired'),
+  /** The tokens another holder of the session wrote (coordinated sessions). */
+  shared: (now: number) => sharedSession(now, HOUR),
   errors: {
     login: (): AuthError[] => [
       sampleError('invalid_credentials'),
@@ -489,6 +508,8 @@ export function marketigerEvents(snapshot: AnyMachineSnapshot, now: number): Pat
       event: { type: 'auth.tokenRejected', accessToken: 'stale-access-token' },
       label: 'auth.tokenRejected (stale token)',
     },
+    { event: { type: 'session.updated', session: s.shared(now) }, label: 'session.updated (another holder)' },
+    { event: { type: 'session.ended' }, label: 'session.ended' },
     done('login', s.tokens(now), 'tokens'),
     done('login', s.longLivedTokens(now), 'access token outliving the session'),
     ...errors('login', s.errors.login),
@@ -591,6 +612,12 @@ export const mrkterSamples = {
   /** The seed's access tokens live 23 h. */
   tokens: (now: number) => tokenSet(now, 23 * HOUR, 'fresh'),
   expiredTokens: (now: number) => tokenSet(now, -MINUTE, 'expired'),
+  /** The session another holder wrote: tokens with the account and session ids (coordinated sessions). */
+  shared: (now: number) =>
+    sharedSession(now, 23 * HOUR, {
+      accountId: identitiesOf('demo@mrkter.test')[0]?.accountId ?? 1,
+      sessionId: 'session-shared',
+    }),
   errors: {
     login: (): AuthError[] => [
       sampleError('invalid_credentials', { status: 403 }),
@@ -647,6 +674,8 @@ export function mrkterEvents(snapshot: AnyMachineSnapshot, now: number): PathSam
     { event: { type: 'identity.change' }, label: 'identity.change' },
     { event: { type: 'code.submit', code: s.code }, label: 'code.submit' },
     { event: { type: 'code.resend' }, label: 'code.resend' },
+    { event: { type: 'session.updated', session: s.shared(now) }, label: 'session.updated (another holder)' },
+    { event: { type: 'session.ended' }, label: 'session.ended' },
     done('login', s.tokens(now), 'tokens'),
     ...errors('login', s.errors.login),
     ...Object.entries(s.identities).map(([label, identities]) =>
