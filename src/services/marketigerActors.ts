@@ -3,6 +3,8 @@
  * actor's `signal` to the service, so leaving a state (or stopping the actor) aborts its request.
  */
 import { fromPromise } from 'xstate';
+import { coordinatedRefresh } from '../coordination/refresh.js';
+import type { CoordinationOptions } from '../coordination/types.js';
 import { AuthError } from '../errors.js';
 import type { marketigerMachine } from '../machines/marketigerMachine.js';
 import type { MarketigerApi, TokenSet } from './types.js';
@@ -27,8 +29,16 @@ function requirePassword(value: unknown): string {
  * const api = createMarketigerApi({ baseURL: 'https://devapi.marketiger3d.com/v2' });
  * const actor = createActor(marketigerMachine.provide({ actors: marketigerActors(api) })).start();
  * ```
+ *
+ * With `coordination` (`{ coordinator, sessionKey }`), holders of one session (tabs, processes) refresh
+ * it once between them: the refresh runs under the session's lock and adopts tokens another holder
+ * already wrote (see `docs/coordination.md`). Without it, each actor refreshes on its own, as before.
+ *
+ * ```ts
+ * const actors = marketigerActors(api, { coordinator: createMemoryCoordinator(), sessionKey: 'user-1' });
+ * ```
  */
-export function marketigerActors(api: MarketigerApi) {
+export function marketigerActors(api: MarketigerApi, coordination?: CoordinationOptions) {
   return {
     login: fromPromise<TokenSet, { email: string; password: string }>(({ input, signal }) =>
       // A fresh plain object: a spread of the machine's input inside the service would lose the password.
@@ -37,7 +47,14 @@ export function marketigerActors(api: MarketigerApi) {
     refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async ({ input, signal }) => {
       // Nothing to refresh with: no request, the session is over.
       if (!input.refreshToken) throw new AuthError('session_expired');
-      return api.refreshTokens({ refreshToken: input.refreshToken }, { signal });
+      if (!coordination) return api.refreshTokens({ refreshToken: input.refreshToken }, { signal });
+      // Shared with other holders: refresh under their common lock, or adopt what another wrote.
+      return coordinatedRefresh(
+        coordination,
+        input.refreshToken,
+        (refreshToken) => api.refreshTokens({ refreshToken }, { signal }),
+        signal,
+      );
     }),
     checkProjectAccess: fromPromise<void, { accessToken: string; projectId: string }>(({ input, signal }) =>
       api.checkProjectAccess({ accessToken: input.accessToken, projectId: input.projectId }, { signal }),

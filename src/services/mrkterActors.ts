@@ -3,6 +3,8 @@
  * `signal` to the service, so leaving a state (or stopping the actor) aborts its request.
  */
 import { fromPromise } from 'xstate';
+import { coordinatedRefresh } from '../coordination/refresh.js';
+import type { CoordinationOptions } from '../coordination/types.js';
 import { AuthError } from '../errors.js';
 import type { mrkterMachine } from '../machines/mrkterMachine.js';
 import type { MrkterApi, MrkterIdentity, TokenSet } from './types.js';
@@ -27,8 +29,16 @@ function requireSecret(value: unknown, what: string): string {
  * const api = createMrkterApi();
  * const actor = createActor(mrkterMachine.provide({ actors: mrkterActors(api) })).start();
  * ```
+ *
+ * With `coordination` (`{ coordinator, sessionKey }`), holders of one session (tabs, processes) refresh
+ * it once between them: the refresh runs under the session's lock and adopts tokens another holder
+ * already wrote (see `docs/coordination.md`). Without it, each actor refreshes on its own, as before.
+ *
+ * ```ts
+ * const actors = mrkterActors(api, { coordinator: createMemoryCoordinator(), sessionKey: 'user-1' });
+ * ```
  */
-export function mrkterActors(api: MrkterApi) {
+export function mrkterActors(api: MrkterApi, coordination?: CoordinationOptions) {
   return {
     login: fromPromise<TokenSet, { username: string; password: string }>(({ input, signal }) =>
       // A fresh plain object: the machine's input holds the password non-enumerable, which a spread
@@ -60,7 +70,14 @@ export function mrkterActors(api: MrkterApi) {
     refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async ({ input, signal }) => {
       // Auth0 sends no refresh token without offline_access: nothing to refresh with, no request.
       if (!input.refreshToken) throw new AuthError('session_expired');
-      return api.refreshTokens({ refreshToken: input.refreshToken }, { signal });
+      if (!coordination) return api.refreshTokens({ refreshToken: input.refreshToken }, { signal });
+      // Shared with other holders: refresh under their common lock, or adopt what another wrote.
+      return coordinatedRefresh(
+        coordination,
+        input.refreshToken,
+        (refreshToken) => api.refreshTokens({ refreshToken }, { signal }),
+        signal,
+      );
     }),
   } satisfies Parameters<typeof mrkterMachine.provide>[0]['actors'];
 }
