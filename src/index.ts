@@ -2,6 +2,32 @@ export type { AuthorizedAxiosConfig, SessionActor, SessionSnapshot } from './cli
 export { createAuthorizedAxios, defaultCredentialHeaders } from './client/createAuthorizedAxios.js';
 export type { TimerClock } from './clock.js';
 export { createUnrefClock } from './clock.js';
+export type {
+  BrowserCoordinator,
+  BrowserCoordinatorOptions,
+  SessionStorageLike,
+} from './coordination/browser.js';
+export { createBrowserCoordinator, memoryStorage } from './coordination/browser.js';
+export type {
+  CoordinatedActor,
+  CoordinatedContext,
+  CoordinatedSession,
+  CoordinateSessionOptions,
+  SessionEndedEvent,
+  SessionUpdatedEvent,
+} from './coordination/coordinateSession.js';
+export { coordinateSession } from './coordination/coordinateSession.js';
+export { createMemoryCoordinator } from './coordination/memory.js';
+export type {
+  CoordinationOptions,
+  LockOptions,
+  SessionCoordinator,
+  SessionLock,
+  SessionNotice,
+  SharedSession,
+  StoredSession,
+  WriteConditions,
+} from './coordination/types.js';
 export type { AuthErrorCause, AuthErrorData, AuthErrorKind, AuthErrorOptions } from './errors.js';
 export { AuthError, authErrorKinds, isAuthError, isAuthErrorKind, toAuthError } from './errors.js';
 export { identityProblem } from './machines/identity.js';
