@@ -11,7 +11,10 @@ export function App({ setup }: { setup: PageSetup }) {
       <p className="lead">Two sign-in flows, each an XState statechart driven by these forms.</p>
       <div className="panels">
         <Panel title="Marketiger" id="marketiger">
-          <WithService service={setup.marketiger} render={(api) => <MarketigerSignIn api={api} />} />
+          <WithService
+            service={setup.marketiger}
+            render={(api) => <MarketigerSignIn api={api} coordinator={setup.coordinator} />}
+          />
         </Panel>
         <Panel title="Mrkter" id="mrkter">
           <WithService

@@ -9,11 +9,13 @@
  */
 import {
   type AuthErrorData,
+  createBrowserCoordinator,
   createMarketigerApi,
   createMrkterApi,
   type MarketigerApi,
   type MrkterApi,
   type MrkterInput,
+  type SessionCoordinator,
   toAuthError,
 } from 'authcharts';
 
@@ -25,6 +27,11 @@ export interface PageSetup {
   mrkter: Service<MrkterApi>;
   /** `?resendCooldownMs=` shortens the SMS resend wait (the machine's default is 30 s). */
   mrkterInput: MrkterInput;
+  /**
+   * `?coordinate=1`: the Marketiger session is shared by every tab of this page (Web Locks and a
+   * BroadcastChannel): one refresh for all tabs, a new tab starts signed in, a sign-out signs out all.
+   */
+  coordinator: SessionCoordinator | null;
 }
 
 export function setupFromQuery(search: string): PageSetup {
@@ -43,6 +50,7 @@ export function setupFromQuery(search: string): PageSetup {
         ? { missing: 'mrkterAuth and mrkterApi' }
         : attempt(() => createMrkterApi({ authBaseURL: mrkterAuth, apiBaseURL: mrkterApi })),
     mrkterInput: Number.isFinite(cooldown) && cooldown >= 0 ? { resendCooldownMs: cooldown } : {},
+    coordinator: params.get('coordinate') === '1' ? createBrowserCoordinator() : null,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { SessionActor } from 'authcharts';
+import { useState } from 'react';
 import { ErrorNote, Spinner } from '../ui.js';
 import { useAuthorizedGet } from '../useAuthorizedGet.js';
 
@@ -10,10 +11,23 @@ interface ProjectsAnswer {
 
 /** The signed-in view: an authorized GET /Project/GetProjects, and what it returned. */
 export function Projects({ actor, baseURL }: { actor: SessionActor; baseURL: string }) {
-  const projects = useAuthorizedGet<ProjectsAnswer>(actor, baseURL, '/Project/GetProjects');
+  // A new key mounts the list again, which sends the GET again.
+  const [round, setRound] = useState(0);
   return (
     <section aria-label="Signed in">
       <h3>Signed in</h3>
+      <ProjectList key={round} actor={actor} baseURL={baseURL} />
+      <button type="button" onClick={() => setRound((n) => n + 1)}>
+        Reload projects
+      </button>
+    </section>
+  );
+}
+
+function ProjectList({ actor, baseURL }: { actor: SessionActor; baseURL: string }) {
+  const projects = useAuthorizedGet<ProjectsAnswer>(actor, baseURL, '/Project/GetProjects');
+  return (
+    <>
       {projects.status === 'loading' && <Spinner label="Loading projects…" />}
       {projects.status === 'failed' && <ErrorNote error={projects.error} />}
       {projects.status === 'done' && (
@@ -26,6 +40,6 @@ export function Projects({ actor, baseURL }: { actor: SessionActor; baseURL: str
           </ul>
         </>
       )}
-    </section>
+    </>
   );
 }
