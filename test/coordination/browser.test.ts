@@ -1,0 +1,162 @@
+/**
+ * Two pages of the React example (`?coordinate=1`) in one Chromium profile share one Marketiger
+ * session through `createBrowserCoordinator` (Web Locks and BroadcastChannel work across pages of one
+ * origin): the second page starts signed in, a 401 in both pages costs one refresh, and signing out
+ * in one signs out the other. Debian's Chromium, headless; the real simulator over loopback.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MARKETIGER_DEMO_USER,
+  type MarketigerSimulator,
+  marketigerRoutes,
+  startMarketigerSimulator,
+} from '../../src/testing/index.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const STEP_MS = 10_000;
+
+let work: string;
+let server: Server;
+let pageUrl: string;
+let sim: MarketigerSimulator;
+let context: BrowserContext;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'authcharts-coordination-'));
+  const out = join(work, 'react');
+  const root = join(repo, 'examples', 'react');
+  await build({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: out, emptyOutDir: true },
+  });
+  server = await serve(out);
+  sim = await startMarketigerSimulator();
+  const query = new URLSearchParams({ marketiger: sim.baseURL, coordinate: '1' });
+  pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html?${query}`;
+  context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context.setDefaultTimeout(STEP_MS);
+  context.on('weberror', (error) => pageErrors.push(error.error().message));
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => {});
+  await sim?.close();
+  await new Promise((done) => server?.close(done));
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** The static files of the built example, nothing outside its directory. */
+async function serve(root: string): Promise<Server> {
+  const types: Record<string, string> = {
+    '.html': 'text/html; charset=utf-8',
+    '.js': 'text/javascript; charset=utf-8',
+    '.css': 'text/css; charset=utf-8',
+  };
+  const http = createServer(async (req, res) => {
+    try {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      const file = resolve(root, path.slice(1) || 'index.html');
+      if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) throw new Error('not found');
+      res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((ready) => http.listen(0, '127.0.0.1', ready));
+  return http;
+}
+
+const panel = (page: Page) => page.locator('#marketiger');
+const signedIn = (page: Page) => panel(page).getByRole('heading', { name: 'Signed in' }).waitFor();
+const projectsShown = (page: Page) =>
+  panel(page)
+    .getByTestId('projects')
+    .locator('li', { hasText: MARKETIGER_DEMO_USER.projects[0] ?? '' })
+    .waitFor();
+
+/** The bearer tokens of the GetProjects requests the simulator answered 200, in order. */
+function projectTokens(): string[] {
+  return sim.log
+    .filter((e) => e.route === marketigerRoutes.getProjects && e.status === 200)
+    .map((e) => String(e.headers.authorization ?? ''));
+}
+
+describe('React example, two pages, one session (?coordinate=1)', () => {
+  let first: Page;
+  let second: Page;
+
+  it('a page opened after the sign-in in another starts signed in, without a second login', async () => {
+    // Arrange
+    first = await context.newPage();
+    await first.goto(pageUrl);
+    await panel(first).getByLabel('Email').fill(MARKETIGER_DEMO_USER.email);
+    await panel(first).getByLabel('Password').fill(MARKETIGER_DEMO_USER.password);
+    await panel(first).getByRole('button', { name: 'Sign in' }).click();
+    await projectsShown(first);
+
+    // Act
+    second = await context.newPage();
+    await second.goto(pageUrl);
+
+    // Assert
+    await signedIn(second);
+    await projectsShown(second);
+    expect(sim.requestCount(marketigerRoutes.login)).toBe(1);
+  });
+
+  it('401s in both pages at once cause one refresh; both pages stay signed in with the same new token', async () => {
+    // Arrange: the refresh takes 500 ms, so the second page's 401 arrives while the first refreshes.
+    sim.injectFault(marketigerRoutes.refreshToken, { kind: 'latency', ms: 500, times: 1 });
+    sim.expireAccessTokens();
+    const before = projectTokens().length;
+
+    // Act
+    await Promise.all(
+      [first, second].map((page) => panel(page).getByRole('button', { name: 'Reload projects' }).click()),
+    );
+
+    // Assert
+    await Promise.all([projectsShown(first), projectsShown(second)]);
+    const after = projectTokens().slice(before);
+    expect(after).toHaveLength(2);
+    expect(after[0]).toBe(after[1]);
+    expect(sim.refreshCount).toBe(1);
+    await Promise.all([signedIn(first), signedIn(second)]);
+  });
+
+  it('signing out in one page signs out the other, which says why', async () => {
+    // Act
+    await panel(second).getByRole('button', { name: 'Sign out' }).click();
+
+    // Assert
+    await panel(second).getByRole('button', { name: 'Sign in' }).waitFor();
+    await panel(first).getByRole('button', { name: 'Sign in' }).waitFor();
+    await panel(first).locator('[role=alert][data-kind=signed_out]').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
