@@ -192,7 +192,7 @@ describe('Mrkter: two actors, one process, one session (in-memory coordinator)',
     const machine = mrkterMachine.provide({
       actors: mrkterActors(api, { coordinator, sessionKey: SESSION_KEY }),
     });
-    return [0, 1].map(() => {
+    const holder = () => {
       const actor = createActor(machine, { clock: createUnrefClock() }).start();
       const link = coordinateSession(actor, coordinator, { sessionKey: SESSION_KEY });
       cleanup.push(
@@ -200,10 +200,8 @@ describe('Mrkter: two actors, one process, one session (in-memory coordinator)',
         () => actor.stop(),
       );
       return { actor, http: createAuthorizedAxios(actor, { baseURL: sim.apiUrl }) };
-    }) as [
-      { actor: AnyActorRef; http: ReturnType<typeof createAuthorizedAxios> },
-      { actor: AnyActorRef; http: ReturnType<typeof createAuthorizedAxios> },
-    ];
+    };
+    return [holder(), holder()] as const;
   }
 
   it('many concurrent 401s across both clients cause exactly one refresh grant; both keep the account and session ids', async () => {
