@@ -1,0 +1,182 @@
+/**
+ * The in-memory coordinator's contract (the Redis one is held to the same in redis.test.ts), and the
+ * link's handling of late and own notices.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createActor, fromPromise } from 'xstate';
+import { coordinateSession } from '../../src/coordination/coordinateSession.js';
+import { createMemoryCoordinator } from '../../src/coordination/memory.js';
+import type { SharedSession } from '../../src/coordination/types.js';
+import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
+import type { TokenSet } from '../../src/services/types.js';
+
+const HOUR = 60 * 60 * 1000;
+const session = (accessToken: string): SharedSession => ({
+  accessToken,
+  refreshToken: `refresh-of-${accessToken}`,
+  accessTokenExpiresAt: Date.now() + HOUR,
+  refreshTokenExpiresAt: null,
+  issuedAt: Date.now(),
+  clockSkewMs: 0,
+});
+
+const cleanup: Array<() => void> = [];
+afterEach(() => {
+  for (const step of cleanup.splice(0)) step();
+});
+
+describe('createMemoryCoordinator', () => {
+  it('grants the lock in the order asked, each with a larger fencing token', async () => {
+    // Arrange
+    const subject = createMemoryCoordinator();
+    const first = await subject.lock('k');
+    const order: number[] = [];
+
+    // Act
+    const second = subject.lock('k').then((lock) => {
+      order.push(2);
+      return lock;
+    });
+    const third = subject.lock('k').then((lock) => {
+      order.push(3);
+      return lock;
+    });
+    await first.release();
+    const secondLock = await second;
+    await secondLock.release();
+    const thirdLock = await third;
+
+    // Assert
+    expect(order).toEqual([2, 3]);
+    expect(secondLock.fence).toBeGreaterThan(first.fence);
+    expect(thirdLock.fence).toBeGreaterThan(secondLock.fence);
+    await thirdLock.release();
+  });
+
+  it("expires a lock its holder never releases, and then refuses that holder's fenced write", async () => {
+    // Arrange
+    const subject = createMemoryCoordinator();
+    const stuck = await subject.lock('k', { ttlMs: 50 });
+
+    // Act
+    const next = await subject.lock('k', { waitMs: 1_000 });
+    const late = await subject.write('k', session('late'), { fence: stuck.fence });
+    await stuck.release(); // frees nothing: the lock is another holder's now
+    const blocked = subject.lock('k', { waitMs: 50 });
+
+    // Assert
+    expect(late).toBeNull();
+    await expect(blocked).rejects.toMatchObject({ kind: 'timeout', retryable: true });
+    expect(await subject.write('k', session('fresh'), { fence: next.fence })).toMatchObject({ version: 1 });
+    await next.release();
+  });
+
+  it('stops waiting for the lock when the signal aborts', async () => {
+    // Arrange
+    const subject = createMemoryCoordinator();
+    const held = await subject.lock('k');
+    const controller = new AbortController();
+
+    // Act
+    const waiting = subject.lock('k', { signal: controller.signal });
+    controller.abort();
+
+    // Assert
+    await expect(waiting).rejects.toMatchObject({ kind: 'aborted' });
+    await held.release();
+    const after = await subject.lock('k', { waitMs: 100 });
+    await after.release();
+  });
+
+  it('hands out copies: what a caller changes does not change the store', async () => {
+    // Arrange
+    const subject = createMemoryCoordinator();
+    const written = await subject.write('k', session('one'));
+
+    // Act
+    if (written?.status === 'signedIn') written.accessToken = 'tampered';
+
+    // Assert
+    expect(await subject.read('k')).toMatchObject({ accessToken: 'one' });
+  });
+});
+
+describe('coordinateSession', () => {
+  function subject() {
+    const refreshed: TokenSet = {
+      accessToken: 'access-2',
+      refreshToken: 'refresh-2',
+      accessTokenExpiresAt: Date.now() + HOUR,
+      clockSkewMs: 0,
+    };
+    const machine = marketigerMachine.provide({
+      actors: {
+        login: fromPromise<TokenSet, { email: string; password: string }>(async () => ({
+          ...refreshed,
+          accessToken: 'access-1',
+          refreshToken: 'refresh-1',
+        })),
+        refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async () => refreshed),
+      },
+    });
+    const actor = createActor(machine).start();
+    cleanup.push(() => actor.stop());
+    return actor;
+  }
+
+  it('ignores a notice older than what it has seen (a late sign-out does not end a newer session)', async () => {
+    // Arrange
+    const coordinator = createMemoryCoordinator();
+    const actor = subject();
+    const link = coordinateSession(actor, coordinator, { sessionKey: 'k' });
+    cleanup.push(() => link.stop());
+    await link.ready;
+    const signedOut = await coordinator.clear('k'); // version 1, published late below
+    const signedIn = await coordinator.write('k', session('access-shared'));
+    await coordinator.publish('k', signedIn!);
+
+    // Act
+    await coordinator.publish('k', signedOut);
+
+    // Assert
+    expect(actor.getSnapshot().matches('signedIn')).toBe(true);
+    expect(actor.getSnapshot().context.accessToken).toBe('access-shared');
+  });
+
+  it('writes and publishes a sign-in once, and a sign-out from signedIn once', async () => {
+    // Arrange
+    const coordinator = createMemoryCoordinator();
+    const notices: string[] = [];
+    coordinator.subscribe('k', (notice) => notices.push(notice.type));
+    const actor = subject();
+    const link = coordinateSession(actor, coordinator, { sessionKey: 'k' });
+    cleanup.push(() => link.stop());
+    await link.ready;
+
+    // Act
+    actor.send({ type: 'auth.login', email: 'a@example.com', password: 'pw' });
+    await new Promise((r) => setTimeout(r, 20));
+    actor.send({ type: 'auth.logout' });
+    await new Promise((r) => setTimeout(r, 20));
+
+    // Assert
+    expect(notices).toEqual(['updated', 'signedOut']);
+    expect(await coordinator.read('k')).toMatchObject({ status: 'signedOut', version: 2 });
+    expect(JSON.stringify(await coordinator.read('k'))).not.toContain('access-1');
+  });
+
+  it('stops: later notices change nothing', async () => {
+    // Arrange
+    const coordinator = createMemoryCoordinator();
+    const actor = subject();
+    const link = coordinateSession(actor, coordinator, { sessionKey: 'k' });
+    await link.ready;
+
+    // Act
+    link.stop();
+    await coordinator.publish('k', (await coordinator.write('k', session('access-shared')))!);
+
+    // Assert
+    expect(actor.getSnapshot().matches('signedOut')).toBe(true);
+  });
+});
