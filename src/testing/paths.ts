@@ -433,9 +433,16 @@ function tokenSet(
  * A session another holder shared (`session.updated`, see `coordinateSession`), valid for `ttlMs` from
  * `now`, with the extra fields a provider needs (Mrkter's account and session ids).
  */
-function sharedSession(now: number, ttlMs: number, extra: Partial<SharedSession> = {}): SharedSession {
+function sharedSession(
+  now: number,
+  ttlMs: number,
+  current: unknown,
+  extra: Partial<SharedSession> = {},
+): SharedSession {
   return {
-    accessToken: 'access-shared',
+    // Never the token the machine already holds: a holder ignores a notice of its own session, and a
+    // path that first signed in through `session.updated` must still be able to take another one.
+    accessToken: current === 'access-shared' ? 'access-shared-again' : 'access-shared',
     refreshToken: 'refresh-shared',
     accessTokenExpiresAt: now + ttlMs,
     refreshTokenExpiresAt: null,
@@ -462,7 +469,7 @@ export const marketigerSamples = {
   /** An access token already expired when it arrives (a clock far off). */
   expiredTokens: (now: number) => tokenSet(now, -MINUTE, 'expired'),
   /** The tokens another holder of the session wrote (coordinated sessions). */
-  shared: (now: number) => sharedSession(now, HOUR),
+  shared: (now: number, currentToken?: unknown) => sharedSession(now, HOUR, currentToken),
   errors: {
     login: (): AuthError[] => [
       sampleError('invalid_credentials'),
@@ -508,7 +515,10 @@ export function marketigerEvents(snapshot: AnyMachineSnapshot, now: number): Pat
       event: { type: 'auth.tokenRejected', accessToken: 'stale-access-token' },
       label: 'auth.tokenRejected (stale token)',
     },
-    { event: { type: 'session.updated', session: s.shared(now) }, label: 'session.updated (another holder)' },
+    {
+      event: { type: 'session.updated', session: s.shared(now, snapshot.context.accessToken) },
+      label: 'session.updated (another holder)',
+    },
     { event: { type: 'session.ended' }, label: 'session.ended' },
     done('login', s.tokens(now), 'tokens'),
     done('login', s.longLivedTokens(now), 'access token outliving the session'),
@@ -613,8 +623,8 @@ export const mrkterSamples = {
   tokens: (now: number) => tokenSet(now, 23 * HOUR, 'fresh'),
   expiredTokens: (now: number) => tokenSet(now, -MINUTE, 'expired'),
   /** The session another holder wrote: tokens with the account and session ids (coordinated sessions). */
-  shared: (now: number) =>
-    sharedSession(now, 23 * HOUR, {
+  shared: (now: number, currentToken?: unknown) =>
+    sharedSession(now, 23 * HOUR, currentToken, {
       accountId: identitiesOf('demo@mrkter.test')[0]?.accountId ?? 1,
       sessionId: 'session-shared',
     }),
@@ -674,7 +684,10 @@ export function mrkterEvents(snapshot: AnyMachineSnapshot, now: number): PathSam
     { event: { type: 'identity.change' }, label: 'identity.change' },
     { event: { type: 'code.submit', code: s.code }, label: 'code.submit' },
     { event: { type: 'code.resend' }, label: 'code.resend' },
-    { event: { type: 'session.updated', session: s.shared(now) }, label: 'session.updated (another holder)' },
+    {
+      event: { type: 'session.updated', session: s.shared(now, snapshot.context.accessToken) },
+      label: 'session.updated (another holder)',
+    },
     { event: { type: 'session.ended' }, label: 'session.ended' },
     done('login', s.tokens(now), 'tokens'),
     ...errors('login', s.errors.login),
