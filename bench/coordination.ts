@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { formatMarkdown } from '../scripts/formatMarkdown.js';
 import { marketigerRoutes, startMarketigerSimulator } from '../src/testing/index.js';
 import { type HolderProcess, startHolder } from '../test/coordination/fixtures/processes.js';
 import { startRedisServer } from '../test/coordination/fixtures/redisServer.js';
@@ -115,7 +116,7 @@ function writeDocs(rounds: Round[], logins: number) {
     start >= 0 && end > start
       ? `${text.slice(0, start)}${section}${text.slice(end + END.length)}`
       : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(DOCS, next);
+  writeFileSync(DOCS, formatMarkdown('docs/benchmarks.md', next));
   console.log('wrote docs/benchmarks.md (Coordinated refresh across processes)');
 }
 

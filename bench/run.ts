@@ -7,9 +7,10 @@
  *                                      only, so a quick run never replaces the committed full figures
  *   --out <file>  --docs <file>        other places to write to (--docs none: no report)
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatMarkdown } from '../scripts/formatMarkdown.js';
 import { benchBundle } from './bundle.js';
 import { fullSizes, quickSizes } from './common.js';
 import { benchFleet } from './fleet.js';
@@ -87,7 +88,10 @@ async function main() {
   writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${args.out}`);
   if (args.docs) {
-    writeFileSync(args.docs, renderReport(results));
+    writeFileSync(
+      args.docs,
+      formatMarkdown('docs/benchmarks.md', keepSections(args.docs, renderReport(results))),
+    );
     log(`wrote ${args.docs}`);
   }
   for (const t of results.targets)
@@ -98,3 +102,13 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
+
+/**
+ * The report with the sections other scripts keep in the same page (between `<!-- name:start -->` and
+ * `<!-- name:end -->` markers, e.g. bench/coordination.ts's) carried over from the page on disk.
+ */
+function keepSections(path: string, report: string): string {
+  if (!existsSync(path)) return report;
+  const kept = readFileSync(path, 'utf8').match(/<!-- (\w+):start -->[\s\S]*?<!-- \1:end -->/g) ?? [];
+  return kept.length === 0 ? report : `${report.trimEnd()}\n\n${kept.join('\n\n')}\n`;
+}

@@ -5,7 +5,7 @@
  * meanings, the summary paragraph), read with TypeScript's parser: nothing here is written per machine.
  * `npm run docs:diagrams` writes the files; test/docs/diagrams.test.ts fails when they are stale.
  */
-import { spawnSync } from 'node:child_process';
+
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import type { AnyStateMachine } from 'xstate';
 import { marketigerMachine } from '../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
 import { describeMachine, machineToMermaid } from '../src/testing/diagram.js';
+import { formatMarkdown } from './formatMarkdown.js';
 
 /** The repository root (this file lives in scripts/). */
 export const rootDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -250,22 +251,6 @@ export function replaceReadmeSection(readme: string, section: string): string {
     throw new Error(`README.md needs the markers ${README_START} and ${README_END} (under "## Diagrams").`);
   }
   return `${readme.slice(0, start + README_START.length)}\n${section}\n${readme.slice(end)}`;
-}
-
-/**
- * `content` as the project's formatter writes it. `npm run lint` checks Markdown too, so a page that
- * Biome would reformat (it pads table columns) would either fail the lint or, once reformatted, look
- * stale; formatting here makes the generated page and the linted page the same text.
- */
-function formatMarkdown(path: string, content: string): string {
-  const biome = join(rootDir, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
-  const result = spawnSync(process.execPath, [biome, 'format', `--stdin-file-path=${path}`], {
-    cwd: rootDir,
-    input: content,
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`biome format ${path} failed: ${result.stderr}`);
-  return result.stdout;
 }
 
 /** Every generated file, by path from the repository root, with the content it should have. */

@@ -1,3 +1,5 @@
+export type { CoverageCount, CoverageReport } from './coverage.js';
+export { activeStateIds, machineGraph, pathCoverage, transitionKey } from './coverage.js';
 export type {
   ContextFieldDescription,
   DescribeOptions,
@@ -24,19 +26,6 @@ export type {
 } from './mrkterSimulator.js';
 export { defaultMrkterUsers, mrkterRoutes, startMrkterSimulator } from './mrkterSimulator.js';
 export type {
-  RouteKey,
-  SimFault,
-  SimHandler,
-  SimLogEntry,
-  SimRequest,
-  SimResponse,
-  SimServer,
-  SimServerOptions,
-} from './simServer.js';
-export { HTML_ERROR_PAGE, startSimServer } from './simServer.js';
-export type { CoverageCount, CoverageReport } from './coverage.js';
-export { activeStateIds, machineGraph, pathCoverage, transitionKey } from './coverage.js';
-export type {
   GeneratedPath,
   GeneratePathsOptions,
   PathSample,
@@ -59,3 +48,14 @@ export {
   sampleError,
   timerDelay,
 } from './paths.js';
+export type {
+  RouteKey,
+  SimFault,
+  SimHandler,
+  SimLogEntry,
+  SimRequest,
+  SimResponse,
+  SimServer,
+  SimServerOptions,
+} from './simServer.js';
+export { HTML_ERROR_PAGE, startSimServer } from './simServer.js';
