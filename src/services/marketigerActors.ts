@@ -3,23 +3,10 @@
  * actor's `signal` to the service, so leaving a state (or stopping the actor) aborts its request.
  */
 import { fromPromise } from 'xstate';
-import { coordinatedRefresh } from '../coordination/refresh.js';
 import type { CoordinationOptions } from '../coordination/types.js';
-import { AuthError } from '../errors.js';
 import type { marketigerMachine } from '../machines/marketigerMachine.js';
+import { refreshTokensActor, requireSecret } from './actorParts.js';
 import type { MarketigerApi, TokenSet } from './types.js';
-
-/**
- * The machine hands the password over as a non-enumerable field, which is gone when an in-flight
- * sign-in was restored from a JSON snapshot. The request must not go out without it: the person
- * signs in again.
- */
-function requirePassword(value: unknown): string {
-  if (typeof value !== 'string') {
-    throw new AuthError('aborted', { message: 'The sign-in was interrupted; enter the password again.' });
-  }
-  return value;
-}
 
 /**
  * The Marketiger actor implementations, for `marketigerMachine.provide({ actors: marketigerActors(api) })`.
@@ -42,20 +29,9 @@ export function marketigerActors(api: MarketigerApi, coordination?: Coordination
   return {
     login: fromPromise<TokenSet, { email: string; password: string }>(({ input, signal }) =>
       // A fresh plain object: a spread of the machine's input inside the service would lose the password.
-      api.login({ email: input.email, password: requirePassword(input.password) }, { signal }),
+      api.login({ email: input.email, password: requireSecret(input.password, 'password') }, { signal }),
     ),
-    refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async ({ input, signal }) => {
-      // Nothing to refresh with: no request, the session is over.
-      if (!input.refreshToken) throw new AuthError('session_expired');
-      if (!coordination) return api.refreshTokens({ refreshToken: input.refreshToken }, { signal });
-      // Shared with other holders: refresh under their common lock, or adopt what another wrote.
-      return coordinatedRefresh(
-        coordination,
-        input.refreshToken,
-        (refreshToken) => api.refreshTokens({ refreshToken }, { signal }),
-        signal,
-      );
-    }),
+    refreshTokens: refreshTokensActor((input, options) => api.refreshTokens(input, options), coordination),
     checkProjectAccess: fromPromise<void, { accessToken: string; projectId: string }>(({ input, signal }) =>
       api.checkProjectAccess({ accessToken: input.accessToken, projectId: input.projectId }, { signal }),
     ),

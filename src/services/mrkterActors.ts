@@ -3,23 +3,10 @@
  * `signal` to the service, so leaving a state (or stopping the actor) aborts its request.
  */
 import { fromPromise } from 'xstate';
-import { coordinatedRefresh } from '../coordination/refresh.js';
 import type { CoordinationOptions } from '../coordination/types.js';
-import { AuthError } from '../errors.js';
 import type { mrkterMachine } from '../machines/mrkterMachine.js';
+import { refreshTokensActor, requireSecret } from './actorParts.js';
 import type { MrkterApi, MrkterIdentity, TokenSet } from './types.js';
-
-/**
- * A secret the machine passed as a non-enumerable field is gone when an in-flight call was restored
- * from a JSON snapshot. The call must not go out without it (nor count as a wrong code): the person
- * enters it again.
- */
-function requireSecret(value: unknown, what: string): string {
-  if (typeof value !== 'string') {
-    throw new AuthError('aborted', { message: `The request was interrupted; enter the ${what} again.` });
-  }
-  return value;
-}
 
 /**
  * The Mrkter actor implementations, for `mrkterMachine.provide({ actors: mrkterActors(api) })`.
@@ -67,17 +54,6 @@ export function mrkterActors(api: MrkterApi, coordination?: CoordinationOptions)
         { signal },
       ),
     ),
-    refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async ({ input, signal }) => {
-      // Auth0 sends no refresh token without offline_access: nothing to refresh with, no request.
-      if (!input.refreshToken) throw new AuthError('session_expired');
-      if (!coordination) return api.refreshTokens({ refreshToken: input.refreshToken }, { signal });
-      // Shared with other holders: refresh under their common lock, or adopt what another wrote.
-      return coordinatedRefresh(
-        coordination,
-        input.refreshToken,
-        (refreshToken) => api.refreshTokens({ refreshToken }, { signal }),
-        signal,
-      );
-    }),
+    refreshTokens: refreshTokensActor((input, options) => api.refreshTokens(input, options), coordination),
   } satisfies Parameters<typeof mrkterMachine.provide>[0]['actors'];
 }
