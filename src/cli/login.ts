@@ -18,7 +18,7 @@ import {
   mrkterActors,
   mrkterMachine,
 } from '../index.js';
-import { mask, stateToString, traceTransitions } from './trace.js';
+import { mask, stateMeanings, stateToString, traceTransitions } from './trace.js';
 
 export interface LoginOptions {
   baseUrl?: string;
@@ -102,7 +102,7 @@ export async function loginMarketiger(options: LoginOptions): Promise<number> {
     spin.start(`Signing in to ${api.baseURL}`);
     actor.send({ type: 'auth.login', email, password });
     const done = await waitFor(actor, (s) => s.matches('signedIn') || s.matches('signedOut'), FLOW_TIMEOUT);
-    spin.stop(stateToString(done.value));
+    spin.stop(describeState(done.value));
     if (!done.matches('signedIn')) throw errorFrom(done.context.error);
     printOutcome({
       provider: 'Marketiger',
@@ -150,7 +150,7 @@ export async function loginMrkter(options: LoginOptions): Promise<number> {
     spin.start(`Signing in at ${api.authBaseURL}`);
     actor.send({ type: 'auth.login', username, password });
     let snapshot = await settle(['selectingIdentity', 'awaitingCode', 'signedOut']);
-    spin.stop(stateToString(snapshot.value));
+    spin.stop(describeState(snapshot.value));
     while (!snapshot.matches('signedIn')) {
       if (snapshot.matches('signedOut') || snapshot.matches('sessionExpired'))
         throw errorFrom(snapshot.context.error);
@@ -160,7 +160,7 @@ export async function loginMrkter(options: LoginOptions): Promise<number> {
         spin.start('Sending the SMS code');
         actor.send({ type: 'identity.select', accountId });
         snapshot = await settle(['awaitingCode', 'selectingIdentity', 'signedOut']);
-        spin.stop(stateToString(snapshot.value));
+        spin.stop(describeState(snapshot.value));
         if (snapshot.matches('selectingIdentity') && !options.interactive)
           throw errorFrom(snapshot.context.error);
         continue;
@@ -253,4 +253,11 @@ function printOutcome(outcome: {
   console.log(`  refresh token  ${mask(outcome.refreshToken)}`);
   if (outcome.sessionId !== undefined) console.log(`  session id     ${mask(outcome.sessionId)}`);
   if (outcome.expiresAt) console.log(`  expires        ${new Date(outcome.expiresAt).toISOString()}`);
+}
+
+/** What a state means to the person at the terminal (the state's name only when it has no description). */
+function describeState(value: unknown): string {
+  const state = stateToString(value);
+  const meaning = stateMeanings[state];
+  return meaning ? meaning.charAt(0).toUpperCase() + meaning.slice(1) : state;
 }
