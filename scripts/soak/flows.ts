@@ -153,6 +153,22 @@ async function settle(actor: AnyActor, until: (s: any) => boolean, deadline: num
   }
 }
 
+/** The signed-in half of a flow, the same for both providers: one API request through the client, one refresh. */
+async function useSession(
+  actor: AnyActor,
+  baseURL: string,
+  path: string,
+  timeoutMs: number,
+  deadline: number,
+): Promise<FlowOutcome> {
+  const http = createAuthorizedAxios(actor, { baseURL, timeout: timeoutMs });
+  const clientViolation = await request(http, path);
+  actor.send({ type: 'auth.refresh' });
+  const refreshed = await settle(actor, (s) => !s.matches({ signedIn: 'refreshing' }), deadline);
+  if (clientViolation) return { violation: clientViolation };
+  return refreshed ? { signedIn: true } : { violation: 'refresh did not settle' };
+}
+
 /**
  * Soaks the Marketiger flow: login (and project check) → one API request → refresh → logout.
  *
@@ -186,15 +202,7 @@ export async function soakMarketiger(options: SoakOptions): Promise<SoakResult> 
         } else if (!actor.getSnapshot().matches('signedIn')) {
           outcome = endedWith(actor);
         } else {
-          const http = createAuthorizedAxios(actor, { baseURL: sim.baseURL, timeout: timeoutMs });
-          const clientViolation = await request(http, '/Project/GetProjects');
-          actor.send({ type: 'auth.refresh' });
-          const refreshed = await settle(actor, (s) => !s.matches({ signedIn: 'refreshing' }), deadline);
-          outcome = clientViolation
-            ? { violation: clientViolation }
-            : refreshed
-              ? { signedIn: true }
-              : { violation: 'refresh did not settle' };
+          outcome = await useSession(actor, sim.baseURL, '/Project/GetProjects', timeoutMs, deadline);
         }
         actor.send({ type: 'auth.logout' });
       } finally {
@@ -268,15 +276,7 @@ export async function soakMrkter(options: SoakOptions): Promise<SoakResult> {
           } else if (!actor.getSnapshot().matches('signedIn')) {
             outcome = endedWith(actor);
           } else {
-            const http = createAuthorizedAxios(actor, { baseURL: sim.apiUrl, timeout: timeoutMs });
-            const clientViolation = await request(http, '/accounts/current');
-            actor.send({ type: 'auth.refresh' });
-            const refreshed = await settle(actor, (s) => !s.matches({ signedIn: 'refreshing' }), deadline);
-            outcome = clientViolation
-              ? { violation: clientViolation }
-              : refreshed
-                ? { signedIn: true }
-                : { violation: 'refresh did not settle' };
+            outcome = await useSession(actor, sim.apiUrl, '/accounts/current', timeoutMs, deadline);
           }
         }
         actor.send({ type: 'auth.logout' });
