@@ -13,6 +13,9 @@ import { type AuthErrorData, toAuthError } from '../errors.js';
 import type { MarketigerApi, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
 import {
+  DEFAULT_ACCESS_TOKEN_TTL_MS,
+  DEFAULT_REFRESH_JITTER_MS,
+  DEFAULT_REFRESH_LEEWAY_MS,
   expiredOnArrivalError,
   isExpiredOnArrival,
   isUsableSharedSession,
@@ -103,10 +106,7 @@ type LoginInput = Parameters<MarketigerApi['login']>[0];
 type RefreshInput = Parameters<MarketigerApi['refreshTokens']>[0];
 type ProjectAccessInput = Parameters<MarketigerApi['checkProjectAccess']>[0];
 
-const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
 const DEFAULT_REFRESH_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
-const DEFAULT_ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
-const DEFAULT_REFRESH_JITTER_MS = 60_000;
 
 /**
  * The Marketiger statechart (`id: 'marketiger'`).

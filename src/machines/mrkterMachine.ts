@@ -12,6 +12,9 @@ import type { MrkterIdentity, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
 import { identityProblem } from './identity.js';
 import {
+  DEFAULT_ACCESS_TOKEN_TTL_MS,
+  DEFAULT_REFRESH_JITTER_MS,
+  DEFAULT_REFRESH_LEEWAY_MS,
   expiredOnArrivalError,
   isExpiredOnArrival,
   isUsableSharedSession,
@@ -117,9 +120,6 @@ export type MrkterEvent =
   | { type: 'session.ended' };
 
 const DEFAULT_RESEND_COOLDOWN_MS = 30_000;
-const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
-const DEFAULT_ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
-const DEFAULT_REFRESH_JITTER_MS = 60_000;
 const DEFAULT_MAX_CODE_ATTEMPTS = 3;
 
 /**

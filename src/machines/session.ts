@@ -8,6 +8,13 @@ import type { SharedSession } from '../coordination/types.js';
 import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
 import type { TokenSet } from '../services/types.js';
 
+/** Refresh this long before the access token expires, unless the input says otherwise. */
+export const DEFAULT_REFRESH_LEEWAY_MS = 60_000;
+/** The lifetime assumed for an access token whose answer says nothing of its expiry. */
+export const DEFAULT_ACCESS_TOKEN_TTL_MS = 60 * 60 * 1000;
+/** Up to this much earlier, at random, so sessions signed in together do not refresh together. */
+export const DEFAULT_REFRESH_JITTER_MS = 60_000;
+
 /** A finite number ≥ 0 (> 0 when `positive`) from input, else the default: bad config never means "no expiry". */
 export function numberOr(value: unknown, fallback: number, positive = false): number {
   return typeof value === 'number' && Number.isFinite(value) && (positive ? value > 0 : value >= 0)
