@@ -96,6 +96,55 @@ async function clientKind(promise: Promise<unknown>): Promise<string> {
     : `axios:${(error as { response?: { status?: number } }).response?.status ?? (error as { code?: string }).code}`;
 }
 
+/**
+ * The signed-in part of a canary run, the same for both providers: a 401 storm (one refresh, every
+ * request answered), a refresh meeting each fault, each fault on an API request through the client,
+ * and a refused refresh. Each step's outcome goes into `outcomes`.
+ */
+async function exerciseSession(
+  run: {
+    actor: AnyActor;
+    sim: {
+      expireAccessTokens(): void;
+      revokeRefreshTokens(): void;
+      injectFault(route: string, fault: SimFault): void;
+    };
+    get: (options?: { timeout: number }) => Promise<unknown>;
+    refreshRoute: string;
+    apiRoute: string;
+    signIn: () => Promise<void>;
+  },
+  outcomes: Record<string, string | undefined>,
+): Promise<void> {
+  const { actor, sim } = run;
+  sim.expireAccessTokens();
+  const storm = await Promise.all(Array.from({ length: 8 }, () => clientKind(run.get())));
+  outcomes['401 storm'] = [...new Set(storm)].join(',');
+
+  for (const { name, fault } of faults) {
+    actor.send({ type: 'auth.refresh' });
+    await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), WAIT);
+    sim.injectFault(run.refreshRoute, fault);
+    actor.send({ type: 'auth.refresh' });
+    await waitFor(actor, (s) => !s.matches({ signedIn: 'refreshing' }), WAIT);
+    outcomes[`refresh ${name}`] = errorKind(actor);
+    if (actor.getSnapshot().matches({ signedIn: 'backingOff' })) actor.send({ type: 'auth.refresh' });
+    else await run.signIn();
+    await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), WAIT);
+  }
+
+  for (const { name, fault } of faults) {
+    sim.injectFault(run.apiRoute, fault);
+    outcomes[`client ${name}`] = await clientKind(run.get({ timeout: TIMEOUT_MS }));
+  }
+
+  sim.revokeRefreshTokens();
+  actor.send({ type: 'auth.refresh' });
+  await notBusy(actor);
+  outcomes['refused refresh'] = errorKind(actor);
+  outcomes['request after refused refresh'] = await clientKind(run.get());
+}
+
 describe('canaries through every Marketiger path', () => {
   it('sign-in, wrong password, refresh, refused refresh, 401 storm, logout and every fault leak nothing', async () => {
     const sim = await startMarketigerSimulator({
@@ -126,36 +175,17 @@ describe('canaries through every Marketiger path', () => {
     expect(actor.getSnapshot().matches('signedIn')).toBe(true);
     outcomes['request'] = await clientKind(http.get(projects));
 
-    // 401 storm: one refresh, every request answered
-    sim.expireAccessTokens();
-    const storm = await Promise.all(Array.from({ length: 8 }, () => clientKind(http.get(projects))));
-    outcomes['401 storm'] = [...new Set(storm)].join(',');
-
-    // refresh, and refresh meeting each fault
-    for (const { name, fault } of faults) {
-      actor.send({ type: 'auth.refresh' });
-      await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), WAIT);
-      sim.injectFault(marketigerRoutes.refreshToken, fault);
-      actor.send({ type: 'auth.refresh' });
-      await waitFor(actor, (s) => !s.matches({ signedIn: 'refreshing' }), WAIT);
-      outcomes[`refresh ${name}`] = errorKind(actor);
-      if (actor.getSnapshot().matches({ signedIn: 'backingOff' })) actor.send({ type: 'auth.refresh' });
-      else await login();
-      await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), WAIT);
-    }
-
-    // API faults through the client
-    for (const { name, fault } of faults) {
-      sim.injectFault(marketigerRoutes.getProjects, fault);
-      outcomes[`client ${name}`] = await clientKind(http.get(projects, { timeout: TIMEOUT_MS }));
-    }
-
-    // refused refresh
-    sim.revokeRefreshTokens();
-    actor.send({ type: 'auth.refresh' });
-    await notBusy(actor);
-    outcomes['refused refresh'] = errorKind(actor);
-    outcomes['request after refused refresh'] = await clientKind(http.get(projects));
+    await exerciseSession(
+      {
+        actor,
+        sim,
+        get: (options) => http.get(projects, options),
+        refreshRoute: marketigerRoutes.refreshToken,
+        apiRoute: marketigerRoutes.getProjects,
+        signIn: () => login(),
+      },
+      outcomes,
+    );
 
     // sign-in meeting each fault
     for (const { name, fault } of faults) {
@@ -284,32 +314,17 @@ describe('canaries through every Mrkter path', () => {
     expect(actor.getSnapshot().matches('signedIn')).toBe(true);
     outcomes['request'] = await clientKind(http.get(account));
 
-    sim.expireAccessTokens();
-    const storm = await Promise.all(Array.from({ length: 8 }, () => clientKind(http.get(account))));
-    outcomes['401 storm'] = [...new Set(storm)].join(',');
-
-    for (const { name, fault } of faults) {
-      actor.send({ type: 'auth.refresh' });
-      await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), WAIT);
-      sim.injectFault(mrkterRoutes.token, fault);
-      actor.send({ type: 'auth.refresh' });
-      await waitFor(actor, (s) => !s.matches({ signedIn: 'refreshing' }), WAIT);
-      outcomes[`refresh ${name}`] = errorKind(actor);
-      if (actor.getSnapshot().matches({ signedIn: 'backingOff' })) actor.send({ type: 'auth.refresh' });
-      else await signIn();
-      await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), WAIT);
-    }
-
-    for (const { name, fault } of faults) {
-      sim.injectFault(mrkterRoutes.currentAccount, fault);
-      outcomes[`client ${name}`] = await clientKind(http.get(account, { timeout: TIMEOUT_MS }));
-    }
-
-    sim.revokeRefreshTokens();
-    actor.send({ type: 'auth.refresh' });
-    await notBusy(actor);
-    outcomes['refused refresh'] = errorKind(actor);
-    outcomes['request after refused refresh'] = await clientKind(http.get(account));
+    await exerciseSession(
+      {
+        actor,
+        sim,
+        get: (options) => http.get(account, options),
+        refreshRoute: mrkterRoutes.token,
+        apiRoute: mrkterRoutes.currentAccount,
+        signIn,
+      },
+      outcomes,
+    );
 
     for (const { name, fault } of faults) {
       sim.injectFault(mrkterRoutes.token, fault);
