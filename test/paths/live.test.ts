@@ -115,18 +115,30 @@ async function marketigerAccessToken(expiresAt: number): Promise<string> {
 }
 
 /**
- * A session another holder shares (`session.updated`) carries tokens the simulator issued: taken from a
- * real sign-in made just before the step, so a later refresh with them works as it would.
+ * Sends a step the same way for both providers. A stale `auth.tokenRejected` names a token the actor
+ * never had. A session another holder shares (`session.updated`) carries tokens the simulator issued:
+ * taken from a real sign-in made just before the step, so a later refresh with them works as it would.
  */
-function sharedFrom(sample: unknown, tokens: TokenSet): unknown {
-  return {
-    ...(sample as object),
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-    issuedAt: Date.now(),
-    clockSkewMs: tokens.clockSkewMs,
-  };
+function sendStep(actor: AnyActorRef, step: PathStep, shared: TokenSet | undefined): void {
+  if (step.event.type === 'auth.tokenRejected') {
+    const current = step.label.includes('current token');
+    actor.send({
+      type: 'auth.tokenRejected',
+      accessToken: current ? actor.getSnapshot().context.accessToken : 'stale-access-token',
+    });
+  } else if (step.event.type === 'session.updated' && shared) {
+    actor.send({
+      ...step.event,
+      session: {
+        ...(step.event['session'] as object),
+        accessToken: shared.accessToken,
+        refreshToken: shared.refreshToken,
+        accessTokenExpiresAt: shared.accessTokenExpiresAt,
+        issuedAt: Date.now(),
+        clockSkewMs: shared.clockSkewMs,
+      },
+    });
+  } else actor.send(step.event);
 }
 
 function marketigerDriver(sim: MarketigerSimulator, timeoutMs: number): StepDriver {
@@ -187,15 +199,7 @@ function marketigerDriver(sim: MarketigerSimulator, timeoutMs: number): StepDriv
       if (step.event.type === 'auth.login') {
         const wrong = next && kindOf(next) === 'error' && errorOf(next).kind === 'invalid_credentials';
         actor.send({ ...step.event, password: wrong ? 'wrong-password' : MARKETIGER_DEMO_USER.password });
-      } else if (step.event.type === 'auth.tokenRejected') {
-        const current = step.label.includes('current token');
-        actor.send({
-          type: 'auth.tokenRejected',
-          accessToken: current ? actor.getSnapshot().context.accessToken : 'stale-access-token',
-        });
-      } else if (step.event.type === 'session.updated' && shared) {
-        actor.send({ ...step.event, session: sharedFrom(step.event['session'], shared) });
-      } else actor.send(step.event);
+      } else sendStep(actor, step, shared);
     },
     async settle(step) {
       if (kindOf(step) === 'error' && errorOf(step).kind === 'timeout') {
@@ -339,15 +343,7 @@ function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
         const phone = actor.getSnapshot().context.phoneNumber as string;
         const sent = sim.lastCode(phone) ?? '';
         actor.send({ type: 'code.submit', code: failsWith === 'invalid_code' ? wrongCode(sent) : sent });
-      } else if (step.event.type === 'auth.tokenRejected') {
-        const current = step.label.includes('current token');
-        actor.send({
-          type: 'auth.tokenRejected',
-          accessToken: current ? actor.getSnapshot().context.accessToken : 'stale-access-token',
-        });
-      } else if (step.event.type === 'session.updated' && shared) {
-        actor.send({ ...step.event, session: sharedFrom(step.event['session'], shared) });
-      } else actor.send(step.event);
+      } else sendStep(actor, step, shared);
     },
     async settle(step) {
       if (kindOf(step) === 'error' && errorOf(step).kind === 'timeout') {
