@@ -24,7 +24,7 @@ import {
   nextLogId,
 } from '../services/http.js';
 import { redactHeaders, redactUrl, summarizeBody } from '../services/redact.js';
-import { MAX_TIMER_MS } from '../time.js';
+import { type Deadline, startDeadline } from '../time.js';
 
 /** The part of a session snapshot the client reads: both machines' snapshots have this shape. */
 export interface SessionSnapshot {
@@ -80,10 +80,8 @@ interface RequestState {
   logId: number;
   /** The caller's own signal, kept across the retry: each attempt's config carries a signal of ours. */
   callerSignal?: GenericAbortSignal | null;
-  /** Ends the current attempt's whole-exchange timer. */
-  disarm?: () => void;
-  /** The current attempt was aborted by its timeout (not by the caller). */
-  timedOut?: boolean;
+  /** The current attempt's whole-exchange timeout, when it has one. */
+  deadline?: Deadline | undefined;
 }
 type TrackedConfig = InternalAxiosRequestConfig & { [requestId]?: number };
 
@@ -180,7 +178,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
   instance.interceptors.response.use(
     (response) => {
       const id = (response.config as TrackedConfig)[requestId];
-      if (id !== undefined) states.get(id)?.disarm?.();
+      if (id !== undefined) states.get(id)?.deadline?.disarm();
       logEnd(response.config, response);
       forget(response.config as TrackedConfig);
       return response;
@@ -190,8 +188,8 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
       const request = error.config as TrackedConfig;
       const id = request[requestId];
       const tracked = id === undefined ? undefined : states.get(id);
-      tracked?.disarm?.();
-      if (tracked?.timedOut) {
+      tracked?.deadline?.disarm();
+      if (tracked?.deadline?.timedOut) {
         // Our whole-exchange timer fired: report it as axios reports its own timeout (N7).
         const timeout = new AxiosError(
           `timeout of ${request.timeout}ms exceeded`,
@@ -315,29 +313,12 @@ function plainHeaders(headers: unknown): Record<string, string> {
  * attempt gets a signal of ours, aborted by the timer or by the caller's own signal.
  */
 function armTimeout(request: TrackedConfig, tracked: RequestState): void {
-  tracked.disarm?.();
-  tracked.timedOut = false;
+  tracked.deadline?.disarm();
+  tracked.deadline = undefined;
   const ms = request.timeout;
   if (!ms || !Number.isFinite(ms) || ms <= 0) return;
-  const controller = new AbortController();
-  const caller = tracked.callerSignal;
-  const onCallerAbort = () => controller.abort();
-  if (caller?.aborted) controller.abort();
-  else caller?.addEventListener?.('abort', onCallerAbort);
-  const timer = setTimeout(
-    () => {
-      tracked.timedOut = true;
-      controller.abort();
-    },
-    Math.min(ms, MAX_TIMER_MS),
-  );
-  (timer as { unref?: () => void }).unref?.();
-  tracked.disarm = () => {
-    clearTimeout(timer);
-    caller?.removeEventListener?.('abort', onCallerAbort);
-    tracked.disarm = undefined;
-  };
-  request.signal = controller.signal;
+  tracked.deadline = startDeadline(ms, tracked.callerSignal);
+  request.signal = tracked.deadline.signal;
 }
 
 function sameOrigin(

@@ -10,7 +10,7 @@
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
-import { MAX_TIMER_MS } from '../time.js';
+import { startDeadline } from '../time.js';
 import { redactHeaders, redactUrl, summarizeBody } from './redact.js';
 
 /** Options every service takes. */
@@ -230,21 +230,7 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       headers['Content-Type'] = 'application/json';
     }
 
-    // One timer over the whole exchange: axios's own `timeout` is an idle timer in Node, which a body
-    // that trickles in never trips.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(
-      () => {
-        timedOut = true;
-        controller.abort();
-      },
-      Math.min(timeoutMs, MAX_TIMER_MS),
-    );
-    (timer as { unref?: () => void }).unref?.();
-    const onAbort = () => controller.abort();
-    if (req.signal?.aborted) controller.abort();
-    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = startDeadline(timeoutMs, req.signal);
 
     const config: AxiosRequestConfig = {
       method: req.method,
@@ -253,7 +239,7 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       allowAbsoluteUrls: false,
       data,
       headers,
-      signal: controller.signal,
+      signal: deadline.signal,
       maxRedirects: 0,
       maxContentLength: maxBytes,
       maxBodyLength: maxBytes,
@@ -323,7 +309,7 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
         receivedAt,
       };
     } catch (error) {
-      const failure = timedOut
+      const failure = deadline.timedOut
         ? new AuthError('timeout', { cause: { name: 'TimeoutError' } })
         : req.signal?.aborted
           ? new AuthError('aborted', { cause: { name: 'AbortError' } })
@@ -338,8 +324,7 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       }
       throw failure;
     } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
+      deadline.disarm();
     }
   }
 
