@@ -154,7 +154,7 @@ async function settle(actor: AnyActor, until: (s: any) => boolean, deadline: num
 }
 
 /** The signed-in half of a flow, the same for both providers: one API request through the client, one refresh. */
-async function useSession(
+async function runSignedInPhase(
   actor: AnyActor,
   baseURL: string,
   path: string,
@@ -202,7 +202,7 @@ export async function soakMarketiger(options: SoakOptions): Promise<SoakResult> 
         } else if (!actor.getSnapshot().matches('signedIn')) {
           outcome = endedWith(actor);
         } else {
-          outcome = await useSession(actor, sim.baseURL, '/Project/GetProjects', timeoutMs, deadline);
+          outcome = await runSignedInPhase(actor, sim.baseURL, '/Project/GetProjects', timeoutMs, deadline);
         }
         actor.send({ type: 'auth.logout' });
       } finally {
@@ -276,7 +276,7 @@ export async function soakMrkter(options: SoakOptions): Promise<SoakResult> {
           } else if (!actor.getSnapshot().matches('signedIn')) {
             outcome = endedWith(actor);
           } else {
-            outcome = await useSession(actor, sim.apiUrl, '/accounts/current', timeoutMs, deadline);
+            outcome = await runSignedInPhase(actor, sim.apiUrl, '/accounts/current', timeoutMs, deadline);
           }
         }
         actor.send({ type: 'auth.logout' });
