@@ -39,7 +39,7 @@ import {
 } from '../../src/testing/index.js';
 import { type GeneratedPath, marketigerPaths, mrkterPaths, type PathStep } from '../../src/testing/paths.js';
 import { MAX_TIMER_MS } from '../../src/time.js';
-import { actorOf, fakeStepClock, kindOf, realDelay, replay, type StepDriver } from './replay.js';
+import { actorOf, fakeStepClock, isAnswer, kindOf, realDelay, replay, type StepDriver } from './replay.js';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 const JWT_SECRET = 'authcharts-paths-live-test-secret-0123456789';
@@ -83,9 +83,29 @@ function timeoutFor(path: GeneratedPath, busy: (state: unknown) => boolean): num
   return waitsOnTimerWhileBusy ? MAX_TIMER_MS : DEFAULT_TIMEOUT_MS;
 }
 
-/** Fires the service's own timeout once the hung request has reached the simulator. */
+/**
+ * How many requests `route` will have had before the one answer step `index` waits for. Answers are
+ * arranged together with the step that sets off their chain (see replay.ts), so the chain's earlier
+ * answers from the same route have not arrived yet: they count too.
+ */
+function requestsBefore(path: GeneratedPath, index: number, routeOf: (actor: string) => string, now: number) {
+  const route = routeOf(actorOf(path.steps[index]!));
+  let earlier = 0;
+  for (let step = index - 1; step >= 0 && isAnswer(path.steps[step]!); step--)
+    if (routeOf(actorOf(path.steps[step]!)) === route) earlier++;
+  return now + earlier;
+}
+
+/**
+ * Fires the service's own timeout once the hung request has reached the simulator: its deadline timer
+ * is armed by then. The real-time bound is only a safety net.
+ */
 async function fireTimeout(arrived: () => boolean, timeoutMs: number) {
-  for (let i = 0; i < 2_500 && !arrived(); i++) await realDelay(2);
+  const giveUpAt = performance.now() + 15_000;
+  while (!arrived()) {
+    if (performance.now() > giveUpAt) throw new Error('the request meant to hang never reached the simulator');
+    await realDelay(2);
+  }
   await vi.advanceTimersByTimeAsync(timeoutMs);
 }
 
@@ -142,7 +162,8 @@ function sendStep(actor: AnyActorRef, step: PathStep, shared: TokenSet | undefin
 }
 
 function marketigerDriver(sim: MarketigerSimulator, timeoutMs: number): StepDriver {
-  let arrivedBefore = 0;
+  /** Per timeout step: the requests its route had before the hung one (see requestsBefore). */
+  const arrivedBefore = new Map<number, number>();
   let shared: TokenSet | undefined;
   return {
     async arrange(path, index) {
@@ -155,7 +176,10 @@ function marketigerDriver(sim: MarketigerSimulator, timeoutMs: number): StepDriv
       const nextKind = next ? kindOf(next) : 'send';
       if (next && (nextKind === 'done' || nextKind === 'error')) {
         const route = marketigerRouteOf(actorOf(next));
-        arrivedBefore = sim.requestCount(route);
+        arrivedBefore.set(
+          index + 1,
+          requestsBefore(path, index + 1, marketigerRouteOf, sim.requestCount(route)),
+        );
         if (nextKind === 'done') {
           const output = next.event['output'] as { accessTokenExpiresAt: number } | undefined;
           if (next.label.includes('outliving the session') || next.label.includes('expired on arrival')) {
@@ -201,10 +225,11 @@ function marketigerDriver(sim: MarketigerSimulator, timeoutMs: number): StepDriv
         actor.send({ ...step.event, password: wrong ? 'wrong-password' : MARKETIGER_DEMO_USER.password });
       } else sendStep(actor, step, shared);
     },
-    async settle(step) {
+    async settle(step, _path, index) {
       if (kindOf(step) === 'error' && errorOf(step).kind === 'timeout') {
         const route = marketigerRouteOf(actorOf(step));
-        await fireTimeout(() => sim.requestCount(route) > arrivedBefore, timeoutMs);
+        const before = arrivedBefore.get(index) ?? 0;
+        await fireTimeout(() => sim.requestCount(route) > before, timeoutMs);
       }
     },
   };
@@ -295,7 +320,8 @@ function mrkterFault(actor: string, error: AuthError): SimFault | undefined {
 }
 
 function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
-  let arrivedBefore = 0;
+  /** Per timeout step: the requests its route had before the hung one (see requestsBefore). */
+  const arrivedBefore = new Map<number, number>();
   let shared: TokenSet | undefined;
   return {
     async arrange(path, index) {
@@ -310,7 +336,7 @@ function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
       if (next && (nextKind === 'done' || nextKind === 'error')) {
         const actor = actorOf(next);
         const route = mrkterRouteOf(actor);
-        arrivedBefore = sim.requestCount(route);
+        arrivedBefore.set(index + 1, requestsBefore(path, index + 1, mrkterRouteOf, sim.requestCount(route)));
         if (nextKind === 'done') {
           if (next.label === 'refreshTokens ✓ expired on arrival')
             sim.injectFault(route, expiredTokenAnswer());
@@ -345,10 +371,11 @@ function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
         actor.send({ type: 'code.submit', code: failsWith === 'invalid_code' ? wrongCode(sent) : sent });
       } else sendStep(actor, step, shared);
     },
-    async settle(step) {
+    async settle(step, _path, index) {
       if (kindOf(step) === 'error' && errorOf(step).kind === 'timeout') {
         const route = mrkterRouteOf(actorOf(step));
-        await fireTimeout(() => sim.requestCount(route) > arrivedBefore, timeoutMs);
+        const before = arrivedBefore.get(index) ?? 0;
+        await fireTimeout(() => sim.requestCount(route) > before, timeoutMs);
       }
     },
   };

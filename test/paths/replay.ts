@@ -96,12 +96,35 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
 
 /** How a suite produces each kind of step. */
 export interface StepDriver {
-  /** Before step `index` runs: arrange what the invoke it starts must answer (the next step). */
+  /**
+   * Arranges what the invoke that step `index` starts must answer (the next step), or that a request
+   * it leaves unanswered does not answer. Called for a whole chain (see `chainOf`) before the step that
+   * sets it off: for step `index` and for every answer after it, in order.
+   */
   arrange?(path: GeneratedPath, index: number, actor: AnyActorRef): Promise<void> | void;
   /** Sends a user event (translated if the suite must, e.g. a live token). */
   send(step: PathStep, path: GeneratedPath, index: number, actor: AnyActorRef): void;
   /** Makes the invoked actor answer as the step says. */
   settle(step: PathStep, path: GeneratedPath, index: number, actor: AnyActorRef): Promise<void> | void;
+}
+
+/** An invoked actor's answer: it arrives by itself once its request has gone out, the test only waits. */
+export const isAnswer = (step: PathStep) => {
+  const kind = kindOf(step);
+  return kind === 'done' || kind === 'error';
+};
+
+/**
+ * The steps one step sets off: itself and every answer that follows it. Over real sockets an answer
+ * chains into the next request by itself (sign-in done → identities loaded → one identity → the SMS
+ * request goes out) while the test is still waiting for the first state, so whatever those requests
+ * must meet has to be in place before the step that starts the chain, not before each answer.
+ */
+export function chainOf(path: GeneratedPath, index: number): number[] {
+  const chain = [index];
+  for (let next = index + 1; next < path.steps.length && isAnswer(path.steps[next]!); next++)
+    chain.push(next);
+  return chain;
 }
 
 /** Replays `path` on a started `actor`, asserting the state value after every step. */
@@ -115,7 +138,9 @@ export async function replay(
   const record = recordStates(actor);
   for (const [index, step] of path.steps.entries()) {
     const label = `step ${index + 1}: ${step.label}`;
-    await driver.arrange?.(path, index, actor);
+    // An answer was arranged with the step that set off its chain.
+    if (index === 0 || !isAnswer(step))
+      for (const ahead of chainOf(path, index)) await driver.arrange?.(path, ahead, actor);
     if (step.sleepMs) vi.setSystemTime(Date.now() + step.sleepMs);
     const kind = kindOf(step);
     if (kind === 'send') driver.send(step, path, index, actor);
