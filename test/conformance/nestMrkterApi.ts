@@ -27,7 +27,6 @@ import {
   ForbiddenException,
   Get,
   Module,
-  type PipeTransform,
   Post,
   Req,
   UnauthorizedException,
