@@ -67,7 +67,7 @@ describe('plain createActor(machine, { snapshot }) re-arms every timer (fake tim
       actors: {
         login: login.logic as never,
         refreshTokens: refreshTokens.logic as never,
-        checkProjectAccess: fromPromise(async () => undefined),
+        checkProjectAccess: fromPromise<void, { accessToken: string; projectId: string }>(async () => {}),
       },
     });
     return { machine, refreshTokens };
@@ -114,11 +114,11 @@ describe('plain createActor(machine, { snapshot }) re-arms every timer (fake tim
     subject.stop();
   });
 
-  it("Marketiger: ends the session at the refresh token's end, without a call", async () => {
+  it("Marketiger: ends the session at the refresh token's end while every refresh fails", async () => {
     // arrange: every refresh fails with a network error, so only the session's end can end it
     const saved = await signedInMarketiger();
     vi.setSystemTime(T0 + 11 * HOUR + 59 * MINUTE);
-    const { machine, refreshTokens } = marketiger(() => Promise.reject(new AuthError('network')));
+    const { machine } = marketiger(() => Promise.reject(new AuthError('network')));
     // act
     const subject = createActor(machine, { snapshot: saved as never }).start();
     await vi.advanceTimersByTimeAsync(MINUTE - 1);
