@@ -390,6 +390,23 @@ describe.each(targets)('Mrkter API conformance: %s', (_name, startTarget) => {
     subject.stop();
   });
 
+  it("the service reads ValidationPipe's array message and the wrong-code answer as invalid_code", async () => {
+    // arrange
+    const api = createMrkterApi({ authBaseURL: target.authUrl, apiBaseURL: target.apiUrl });
+    await api.requestCode({ accessToken, phoneNumber: PHONE });
+    const code = target.lastCode(PHONE)!;
+    // act
+    const empty = await api.verifyCode({ accessToken, accountId: 123, code: '' }).catch((e: unknown) => e);
+    const wrong = await api
+      .verifyCode({ accessToken, accountId: 123, code: code === '000000' ? '111111' : '000000' })
+      .catch((e: unknown) => e);
+    const right = await api.verifyCode({ accessToken, accountId: 123, code });
+    // assert
+    expect(empty).toMatchObject({ kind: 'invalid_code', status: 400 });
+    expect(wrong).toMatchObject({ kind: 'invalid_code', status: 400 });
+    expect(right.sessionId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  });
+
   it('a wrong code in the machine is invalid_code, and the right one then signs in', async () => {
     // arrange
     const api = createMrkterApi({ authBaseURL: target.authUrl, apiBaseURL: target.apiUrl });
