@@ -246,6 +246,49 @@ async function reactMrkter(page: Page, sim: MrkterSimulator) {
   });
 }
 
+/**
+ * `?persist=1`: the React page saves the Mrkter session in sessionStorage and, after a reload,
+ * restores it with `useMachine(machine, { snapshot })` alone. The access tokens live 10 s, so the
+ * machine plans its refresh 5 s after sign-in: the reload comes first, and only the restored
+ * machine's own timer can make that refresh.
+ */
+async function reactMrkterRestore(page: Page, sim: MrkterSimulator) {
+  const panel = page.locator('#mrkter');
+  const user = defaultMrkterUsers.find((u) => u.identities.length === 1)!;
+  const identity = user.identities[0]!;
+  const refreshes = () => sim.tokenRequests.filter((r) => r.params['grant_type'] === 'refresh_token').length;
+  let signedInAt = 0;
+  await flow('React Mrkter restore', page, async (step) => {
+    await step('signs in (one identity: the code is sent at once)', async () => {
+      await panel.getByLabel('Username').fill(user.username);
+      await panel.getByLabel('Password').fill(user.password);
+      await panel.getByRole('button', { name: 'Continue' }).click();
+      await panel.getByLabel('Code').waitFor();
+      await until(() => sim.lastCode() !== undefined, 'the SMS');
+      await panel.getByLabel('Code').fill(sim.lastCode()!);
+      await panel.getByRole('button', { name: 'Verify' }).click();
+      await waitForText(panel.getByTestId('account'), `#${identity.accountId}`);
+      signedInAt = Date.now();
+    });
+    await step('a reload restores the session from sessionStorage, still signed in', async () => {
+      assert(refreshes() === 0, 'the first page refreshed before the reload');
+      await page.reload();
+      await waitForText(panel.getByTestId('account'), `#${identity.accountId}`);
+      assert(refreshes() === 0, 'the reload itself made a refresh call');
+      await shot(page, 'react-08-mrkter-restored');
+    });
+    await step('the restored machine refreshes before the access token expires, once', async () => {
+      await until(() => refreshes() === 1, 'the refresh');
+      assert(Date.now() - signedInAt < 10_000, 'the refresh came after the access token expired');
+      assert(refreshes() === 1, `${refreshes()} refreshes`);
+    });
+    await step('sign out returns to the form', async () => {
+      await panel.getByRole('button', { name: 'Sign out' }).click();
+      await panel.getByRole('button', { name: 'Continue' }).waitFor();
+    });
+  });
+}
+
 async function vanillaMrkter(page: Page, sim: MrkterSimulator) {
   const panel = page.locator('#app');
   // The user whose identities include one without a verified phone and one INACTIVE.
@@ -408,6 +451,19 @@ async function main(cleanup: Array<() => Promise<unknown>>) {
   await react.goto(`${url}/react/index.html?${query}`);
   await reactMarketiger(react, marketiger);
   await reactMrkter(react, mrkter);
+
+  // Its own simulator: 10 s access tokens, and a token count of its own.
+  const shortLived = await startMrkterSimulator({ accessTokenTtlSeconds: 10 });
+  cleanup.push(() => shortLived.close());
+  const restoring = await context.newPage();
+  const restoreQuery = new URLSearchParams({
+    marketiger: marketiger.baseURL,
+    mrkterAuth: shortLived.authUrl,
+    mrkterApi: shortLived.apiUrl,
+    persist: '1',
+  });
+  await restoring.goto(`${url}/react/index.html?${restoreQuery}`);
+  await reactMrkterRestore(restoring, shortLived);
 
   const vanilla = await context.newPage();
   await vanilla.goto(`${url}/vanilla/index.html?${query}`);

@@ -1,11 +1,13 @@
 /**
  * Restoring a session actor from a persisted snapshot.
  *
- * XState restores state and context but neither persists nor re-arms pending `after` timers, so a
- * restored `signedIn` would never refresh and a restored `awaitingCode` would never unlock the resend
- * button. Both machines answer `auth.resume` by re-entering the timed state, with delays computed
- * from the absolute times in context; this helper sends it. A snapshot that does not fit the machine
- * (corrupt, foreign, another version) never throws: the actor starts signed out with a typed error.
+ * XState restores state and context but neither persists nor re-arms pending `after` timers. Both
+ * machines answer `auth.resume` by re-entering the timed state, with delays computed from the
+ * absolute times in context, and send it to themselves on every start through their root actor
+ * `resumeTimers`, so plain `createActor(machine, { snapshot })` re-arms them already. This helper
+ * adds a check of the snapshot: one that does not fit the machine (corrupt, foreign, another
+ * version) never throws, the actor starts signed out with a typed error. It also sends `auth.resume`
+ * itself, for snapshots persisted before `resumeTimers` existed (a second one changes nothing).
  */
 import { type Actor, type ActorOptions, type AnyStateMachine, createActor } from 'xstate';
 import { AuthError } from './errors.js';

@@ -5,9 +5,10 @@
  * The machine is pure: it calls its actors by name (`login`, `refreshTokens`, `checkProjectAccess`),
  * which `marketigerActors(api)` provides, and keeps only plain data in context. Every timer is an
  * `after` whose delay is computed from an absolute time in context, so `auth.resume` can re-arm them
- * after a persisted snapshot is restored (XState re-arms none by itself).
+ * after a persisted snapshot is restored (XState re-arms none by itself); the root actor
+ * `resumeTimers` sends it whenever the actor starts, restores included.
  */
-import { assertEvent, assign, fromPromise, not, setup } from 'xstate';
+import { assertEvent, assign, fromCallback, fromPromise, not, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
 import { type AuthErrorData, toAuthError } from '../errors.js';
 import type { MarketigerApi, TokenSet } from '../services/types.js';
@@ -116,8 +117,11 @@ const DEFAULT_REFRESH_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
  * or a refresh is refused. States that wait on the network carry the tag `busy`. Actors are referenced
  * by name: provide them with `marketigerActors(api)`.
  *
- * After restoring a persisted snapshot, send `auth.resume` (or use `restoreActor`): XState does not
- * persist pending timers, and the machine answers by re-arming them from the absolute times in context.
+ * XState's own restore idiom re-arms every timer: `createActor(marketigerMachine.provide(...),
+ * { snapshot })` (or `useMachine(machine, { snapshot })`) restarts the root actor `resumeTimers`,
+ * which sends `auth.resume`, and the machine re-enters its timed state with delays computed from the
+ * absolute times in context (XState persists no pending timer). Sending `auth.resume` yourself, or
+ * `restoreActor`, does the same and is harmless twice.
  *
  * @example
  * ```ts
@@ -141,6 +145,13 @@ export const marketigerMachine = setup({
     login: fromPromise<TokenSet, LoginInput>(async () => notProvided('login')),
     refreshTokens: fromPromise<TokenSet, RefreshInput>(async () => notProvided('refreshTokens')),
     checkProjectAccess: fromPromise<void, ProjectAccessInput>(async () => notProvided('checkProjectAccess')),
+    // Invoked at the root, so it runs whenever the actor starts: XState restarts invoked children
+    // when a persisted snapshot is restored (`createActor(machine, { snapshot })`, `useMachine`),
+    // but re-arms no `after` timer. Its `auth.resume` re-enters the timed states; on a fresh start
+    // the machine is in `signedOut`, which ignores it.
+    resumeTimers: fromCallback(({ sendBack }) => {
+      sendBack({ type: 'auth.resume' });
+    }),
   },
   guards: {
     hasProjectId: ({ context }) => context.projectId !== null,
@@ -217,6 +228,8 @@ export const marketigerMachine = setup({
 }).createMachine({
   id: 'marketiger',
   initial: 'signedOut',
+  // Re-arms every timer when a persisted snapshot is restored (see `resumeTimers`).
+  invoke: { id: 'resumeTimers', src: 'resumeTimers' },
   context: ({ input }) => ({
     accessToken: null,
     refreshToken: null,

@@ -5,7 +5,7 @@
  * the API come from `mrkterActors(api)` through `machine.provide`.
  */
 
-import { assertEvent, assign, fromPromise, setup } from 'xstate';
+import { assertEvent, assign, fromCallback, fromPromise, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
 import { AuthError, type AuthErrorData, type AuthErrorKind, toAuthError } from '../errors.js';
 import type { MrkterIdentity, TokenSet } from '../services/types.js';
@@ -183,8 +183,11 @@ function isUsableMrkterSession(session: SharedSession | undefined): boolean {
  * `signedIn` (`active`, `refreshing`, `backingOff`); `sessionExpired` when a refresh is refused.
  * States that wait on the network carry the tag `busy`.
  *
- * After restoring a persisted snapshot, send `auth.resume`: XState does not persist pending timers,
- * and the machine answers by re-arming them from the absolute times in context.
+ * XState's own restore idiom re-arms every timer: `createActor(mrkterMachine.provide(...),
+ * { snapshot })` (or `useMachine(machine, { snapshot })`) restarts the root actor `resumeTimers`,
+ * which sends `auth.resume`, and the machine re-enters its timed state (the refresh, the backoff,
+ * the resend cooldown) with delays computed from the absolute times in context (XState persists no
+ * pending timer). Sending `auth.resume` yourself, or `restoreActor`, does the same and is harmless twice.
  *
  * @example
  * ```ts
@@ -219,6 +222,13 @@ export const mrkterMachine = setup({
       { accessToken: string; accountId: number | string; code: string }
     >(async () => notProvided('verifyCode')),
     refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async () => notProvided('refreshTokens')),
+    // Invoked at the root, so it runs whenever the actor starts: XState restarts invoked children
+    // when a persisted snapshot is restored (`createActor(machine, { snapshot })`, `useMachine`),
+    // but re-arms no `after` timer. Its `auth.resume` re-enters the timed states; on a fresh start
+    // the machine is in `signedOut`, which ignores it.
+    resumeTimers: fromCallback(({ sendBack }) => {
+      sendBack({ type: 'auth.resume' });
+    }),
   },
   guards: {
     hasNoIdentities: (_, params: { identities: unknown }) =>
@@ -348,6 +358,8 @@ export const mrkterMachine = setup({
 }).createMachine({
   id: 'mrkter',
   initial: 'signedOut',
+  // Re-arms every timer when a persisted snapshot is restored (see `resumeTimers`).
+  invoke: { id: 'resumeTimers', src: 'resumeTimers' },
   context: ({ input }) => ({
     ...clearedSession(),
     autoSelectSingleIdentity: input?.autoSelectSingleIdentity ?? true,

@@ -7,7 +7,12 @@
  * The guide (seeds/000) documents the envelopes `{ success: true, data }` and
  * `{ success: false, error: { type, message } }`, 400 `AUTHENTICATION` for a wrong password,
  * 401 `AUTHENTICATION` for a missing, invalid or expired access token and 403 `NO_PERMISSION`.
- * Where it is silent, the assumption is written beside the parser that makes it.
+ * Where it is silent, the assumption is written beside the parser that makes it: the API runs on
+ * ASP.NET Core (the guide's samples are C#) with JwtBearer authentication and `[ApiController]`,
+ * so besides the envelopes it may answer what that stack answers by default: an empty-body 401 with
+ * a `WWW-Authenticate: Bearer ...` header (JwtBearerHandler's challenge), a 400
+ * `application/problem+json` for model validation (`{ type, title, status, errors, traceId }`), a
+ * 415 for a body that is not JSON, and a bare `true`/`false` from an action that returns `bool`.
  */
 import { AuthError, type AuthErrorCause, type AuthErrorKind } from '../errors.js';
 import { type HttpResponse, statusError } from './http.js';
@@ -123,15 +128,31 @@ export function parseTokenAnswer(response: HttpResponse, what: 'login' | 'refres
 }
 
 /**
+ * An RFC 9457 problem details object, as ASP.NET Core's `[ApiController]` answers a model validation
+ * failure (`ValidationProblemDetails`): labelled `application/problem+json`, or labelled JSON with
+ * the problem's own `status` equal to the HTTP status and a `title`. Nothing of it is read further.
+ */
+function isProblemDetails(response: HttpResponse): boolean {
+  const json = response.json;
+  if (!isObject(json)) return false;
+  const contentType = (response.headers['content-type'] ?? '').trim().toLowerCase();
+  if (contentType.startsWith('application/problem+json')) return true;
+  return json['status'] === response.status && typeof json['title'] === 'string';
+}
+
+/**
  * A refused login. The guide documents 400 `AUTHENTICATION` for wrong credentials; we read
  * `AUTHENTICATION` the same at 401 and in a 200 with `success: false`, and any 401 as refused
- * credentials too (a login has no session that could have expired). `NO_PERMISSION` is
- * `no_permission`. Everything else goes to the shared status fallback, typed and with its status.
+ * credentials too (a login has no session that could have expired; JwtBearer's 401 has no body).
+ * A 400 problem details answer is ASP.NET Core's model validation refusing the email or password
+ * as typed (empty, too long, not an email): `invalid_credentials`, since the person must retype
+ * them. `NO_PERMISSION` is `no_permission`. Everything else (a 400 of any other shape included)
+ * goes to the shared status fallback, typed and with its status.
  */
 function loginError(response: HttpResponse, serverError: string | undefined): AuthError {
   const { status } = response;
   if (isWeatherStatus(status)) return statusError(response, serverError);
-  if (serverError === 'AUTHENTICATION' || status === 401) {
+  if (serverError === 'AUTHENTICATION' || status === 401 || (status === 400 && isProblemDetails(response))) {
     return fail('invalid_credentials', response, serverError);
   }
   if (serverError === 'NO_PERMISSION' || status === 403) return fail('no_permission', response, serverError);
@@ -159,11 +180,13 @@ function refreshError(response: HttpResponse, serverError: string | undefined): 
 }
 
 /**
- * Reads `GET /Project/HasAccesToProject`. The guide shows the request, not the answer. We accept
- * `{ success: true, data: true }` as access and `data: false` as none; a 403 on this route is the
- * guide's "User has no permission for this project", so it is `no_project_access` too, as is
- * `NO_PERMISSION` in a 200 with `success: false`. Any other `data` (a string `"true"`, an object)
- * is `bad_response`: a yes/no question answered with something else is not a yes.
+ * Reads `GET /Project/HasAccesToProject`. The guide shows the request, not the answer. An ASP.NET
+ * Core action returning `bool` answers a bare JSON `true` or `false`; one returning the guide's
+ * envelope answers `{ success: true, data: true }`. Both are accepted: `true` is access, `false` is
+ * none. A 403 on this route is the guide's "User has no permission for this project", so it is
+ * `no_project_access` too, as is `NO_PERMISSION` in a 200 with `success: false`. Anything else (a
+ * string `"true"`, an object, an envelope whose `data` is not a boolean) is `bad_response`: a yes/no
+ * question answered with something else is not a yes.
  */
 export function parseProjectAccess(response: HttpResponse): void {
   const envelope = readEnvelope(response.json);
@@ -174,9 +197,14 @@ export function parseProjectAccess(response: HttpResponse): void {
     }
     throw apiError(response, serverError, 'project access');
   }
-  if (envelope.success !== true || typeof envelope.data !== 'boolean')
-    throw badShape(response, 'project access');
-  if (!envelope.data) throw fail('no_project_access', response, undefined);
+  const answer =
+    typeof response.json === 'boolean'
+      ? response.json
+      : envelope.success === true
+        ? envelope.data
+        : undefined;
+  if (typeof answer !== 'boolean') throw badShape(response, 'project access');
+  if (!answer) throw fail('no_project_access', response, undefined);
 }
 
 /**
@@ -194,7 +222,8 @@ export function parseProjects(response: HttpResponse): unknown {
 }
 
 /**
- * A refused call with an access token: 401 (the guide: missing, invalid or expired token) and
+ * A refused call with an access token: 401 (the guide: missing, invalid or expired token; with the
+ * guide's JSON or, as JwtBearer sends it, with an empty body and `WWW-Authenticate`) and
  * `AUTHENTICATION` are `session_expired`; 403 and `NO_PERMISSION` are `no_permission`; the rest the
  * shared fallback.
  */

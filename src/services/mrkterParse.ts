@@ -230,7 +230,7 @@ export function parseIdentities(response: HttpResponse): MrkterIdentity[] {
 
 /**
  * Reads the answer to `POST /verification/sms`. The seed shows no answer: any 2xx is success and
- * its body is ignored. 429 is `rate_limited` with the server's `Retry-After`; 401 `session_expired`;
+ * its body is ignored (NestJS answers a POST whose handler returns nothing with 201 and no body). 429 is `rate_limited` with the server's `Retry-After`; 401 `session_expired`;
  * the rest the shared {@link statusError} fallback (a 400 for a number the server does not know is
  * `bad_response`: the number came from the server's own identity).
  */
@@ -239,42 +239,69 @@ export function parseCodeRequest(response: HttpResponse): void {
 }
 
 /**
+ * A NestJS error body: `{ statusCode, message, error? }` where `message` is a string, or an array of
+ * strings when `ValidationPipe` refused the body (its default `exceptionFactory` passes every
+ * constraint message to `BadRequestException`). Nest's `HttpException.createBody` writes this shape
+ * for every built-in exception; nothing else is read from it.
+ */
+function isNestErrorBody(json: unknown): boolean {
+  if (!isPlainObject(json)) return false;
+  const message = json['message'];
+  const validMessage =
+    typeof message === 'string' ||
+    (Array.isArray(message) && message.every((item) => typeof item === 'string'));
+  return validMessage && typeof json['statusCode'] === 'number';
+}
+
+/** A session id's own shape: printable ASCII, no whitespace, no markup (`<`, `>`), at most 512 characters. */
+const sessionIdPattern = /^[\x21-\x3b\x3d\x3f-\x7e]+$/;
+
+/**
  * Reads the answer to `POST /auth/mfa/phone-number/authenticate`: the session id.
  *
- * The seed shows it as the whole body, unquoted (`e2OyFXDwyyKH1iRyOsvb2x7qFrceUXq4`); a NestJS
- * handler returning a string may also send it as a JSON string (`"e2Oy..."`), which is unwrapped.
- * Refused as `bad_response`: a JSON value that is not a string (`null`, `true`, an object, an array;
- * a number when the answer says it is JSON: a plain-text answer of digits is taken as the id), and
- * an id that is empty, longer than {@link MAX_SESSION_ID_LENGTH}, or holds anything but printable
- * ASCII (whitespace, CR/LF, control characters): it is sent back in the `x-session-id` header.
- * An answer whose content type is neither `text/plain` nor JSON (an HTML page) is refused too; one
- * without a content type is read as text.
+ * The seed shows it as the whole body, unquoted (`e2OyFXDwyyKH1iRyOsvb2x7qFrceUXq4`). NestJS on
+ * Express sends a string a handler returns with `res.send(String(body))`, and Express's `res.send`
+ * labels a string `text/html; charset=utf-8` unless the handler set a type; a handler returning an
+ * object or using `@Header()` may send it as `text/plain` or as a JSON string. So:
+ * - under any `text/*` content type (or none), the body is the id; a body that parses as a JSON
+ *   string is unwrapped, one of digits is taken as it is, and any other JSON value (`null`, `true`,
+ *   an object, an array) is refused;
+ * - under a JSON content type (`application/json`, `application/*+json`) the body must be a JSON string;
+ * - any other content type (an image, `application/octet-stream`) is refused.
  *
- * Errors: the seed does not say what a wrong or expired code answers. 400, 403 and 422 are read as
- * `invalid_code` (NestJS's validation and guard answers; the simulator's default is 400 with
- * `{ statusCode: 400, message: 'Invalid code' }`); 401 is `session_expired` (the bearer token was
- * refused); 429 `rate_limited`; the rest the shared {@link statusError} fallback.
+ * The id is then judged by its own shape, not by its content type: non-empty, at most
+ * {@link MAX_SESSION_ID_LENGTH}, printable ASCII without whitespace, CR/LF, control characters or
+ * markup characters (`<`, `>`). That refuses an HTML page (a proxy's, a login page) whatever its
+ * label, and keeps the `x-session-id` header it is sent back in safe. Failures are `bad_response`.
+ *
+ * Errors: the seed does not say what a wrong or expired code answers. A 400, 403 or 422 that carries
+ * a NestJS error body (`message` a string, or an array of strings from `ValidationPipe`) or no body
+ * at all is `invalid_code` (the simulator's default is `BadRequestException('Invalid code')`); the
+ * same statuses with any other body (an HTML page, a JSON shape Nest does not write) are
+ * `bad_response`. 401 is `session_expired` (Nest's guard refused the bearer token, empty body or
+ * not); 429 `rate_limited`; the rest the shared {@link statusError} fallback.
  */
 export function parseSessionId(response: HttpResponse): string {
   const { status } = response;
   if (!isOk(response)) {
     if (status === 400 || status === 403 || status === 422) {
-      throw new AuthError('invalid_code', { status, cause: causeOf(response), retryable: false });
+      if (response.text.trim() === '' || isNestErrorBody(response.json)) {
+        throw new AuthError('invalid_code', { status, cause: causeOf(response), retryable: false });
+      }
+      throw badResponse(response, 'The code validation was refused with an answer of unknown shape.');
     }
     throw statusError(response);
   }
   const json = response.json;
-  const contentType = (response.headers['content-type'] ?? '').toLowerCase();
+  const contentType = (response.headers['content-type'] ?? '').trim().toLowerCase();
   const isJson = /^application\/(?:[\w.+-]+\+)?json\b/.test(contentType);
-  // An HTML page (a proxy's, or a login page) is never a session id, however it looks.
-  if (contentType && !isJson && !contentType.startsWith('text/plain')) {
-    throw badResponse(response, 'The code validation answer is not text or JSON.');
-  }
+  const isText = contentType === '' || contentType.startsWith('text/');
+  if (!isJson && !isText) throw badResponse(response, 'The code validation answer is not text or JSON.');
   let sessionId: string;
   if (typeof json === 'string') sessionId = json;
-  else if (json === undefined || (typeof json === 'number' && !isJson)) sessionId = response.text;
+  else if (isText && (json === undefined || typeof json === 'number')) sessionId = response.text;
   else throw badResponse(response, 'The code validation answer is not a session id.');
-  if (sessionId.length === 0 || sessionId.length > MAX_SESSION_ID_LENGTH || !tokenPattern.test(sessionId)) {
+  if (sessionId.length > MAX_SESSION_ID_LENGTH || !sessionIdPattern.test(sessionId)) {
     throw badResponse(response, 'The code validation answer is not a usable session id.');
   }
   return sessionId;

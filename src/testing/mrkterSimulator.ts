@@ -5,11 +5,17 @@
  * code and its validation into a session id, and one protected route that needs all three headers.
  *
  * Where the guide is silent (error shapes of the Mrkter API, what a wrong code answers, the SMS
- * answer) the simulator answers like the frameworks the vendor uses (Auth0's documented error
- * shape `{ error, error_description }`; NestJS's `{ statusCode, message }`), and says so beside the
- * code. Options switch those answers so clients can be tested against every reasonable variant.
+ * answer) the simulator answers as the vendor's stacks do by default, and says so beside the code:
+ * Auth0's `/oauth/token` (`{ error, error_description }`, `Cache-Control: no-store`, 403
+ * `invalid_grant`, refresh token rotation with reuse detection), and NestJS on Express for the API
+ * (POST answers 201; a returned string is `text/html; charset=utf-8`; `HttpException` bodies
+ * `{ message, error?, statusCode }`, `message` an array for `ValidationPipe`; the guard's 401
+ * `{"message":"Unauthorized","statusCode":401}`; `@nestjs/throttler`'s 429 with `Retry-After`;
+ * Express's `X-Powered-By` and weak `ETag`). `test/conformance/` checks every API answer against a
+ * real NestJS app. Options switch answers to the variants a client may meet.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { jwtVerify, SignJWT } from 'jose';
 import type { MrkterIdentity } from '../services/types.js';
 import {
@@ -59,9 +65,17 @@ export interface MrkterSimulatorOptions {
   audience?: string;
   /** `expires_in` of access tokens; default 82 800 (23 h) as in the seed. */
   accessTokenTtlSeconds?: number;
-  /** How the session id is sent: `'text'` (as in the seed, the default) or `'json'` (a JSON string). */
-  sessionIdFormat?: 'text' | 'json';
-  /** Server-side wait between two SMS to one number; earlier requests get 429 with `Retry-After`. Default 20 000. */
+  /**
+   * How the session id is sent: `'html'` (the default: NestJS on Express sends a returned string as
+   * `text/html; charset=utf-8`), `'text'` (`text/plain`, as a handler with `@Header('Content-Type',
+   * 'text/plain')` does) or `'json'` (a JSON string, as `res.json(id)` does).
+   */
+  sessionIdFormat?: 'html' | 'text' | 'json';
+  /**
+   * `@nestjs/throttler` on the SMS route, per number, `limit: 1` and `ttl` (and so `blockDuration`)
+   * this many ms: a second request within it gets 429 with `Retry-After`, and the number stays
+   * blocked for this long from that request. Default 20 000; 0 turns it off.
+   */
   smsCooldownMs?: number;
   /** How long an SMS code is valid; default 5 minutes. */
   codeTtlMs?: number;
@@ -71,7 +85,10 @@ export interface MrkterSimulatorOptions {
   maxFailedLogins?: number;
   /** Whether a refresh answers a new refresh token and spends the old one (Auth0 rotation); default true. */
   rotateRefreshTokens?: boolean;
-  /** Status of a wrong or expired code; default 400. */
+  /**
+   * Status of a wrong or expired code; default 400 (`BadRequestException('Invalid code')`). The
+   * body is Nest's exception body for that status: `{ message: 'Invalid code', error, statusCode }`.
+   */
   invalidCodeStatus?: 400 | 401 | 403 | 422;
   /** The simulator's clock (epoch ms): token and code expiry, cooldowns, the `Date` header. Default `Date.now`. */
   now?: () => number;
@@ -147,7 +164,7 @@ export interface MrkterSimulator {
   now(): number;
   /** Moves the simulator clock forward (tokens and codes expire, cooldowns pass, `Date` moves). */
   advanceClock(ms: number): void;
-  /** Every access token issued so far is refused with 401 from now on (new ones work). */
+  /** Every access token issued so far is refused with the guard's 401 from now on (new ones work). */
   expireAccessTokens(): void;
   /** Every refresh token issued so far is refused with 403 `invalid_grant` from now on. */
   revokeRefreshTokens(): void;
@@ -280,6 +297,15 @@ interface UserState {
   failedLogins: number;
 }
 
+interface ThrottleRecord {
+  /** When each counted hit stops counting (simulator clock). */
+  hits: number[];
+  /** End of the current window (`X-RateLimit-Reset`). */
+  expiresAt: number;
+  blockExpiresAt: number;
+  blocked: boolean;
+}
+
 interface RefreshTokenState {
   username: string;
   scope: string | undefined;
@@ -303,16 +329,44 @@ function auth0Error(
 }
 
 /**
- * The Mrkter API's error shape. The seed shows none; the API looks like NestJS (status codes,
- * `x-`headers), so errors are NestJS's default `{ statusCode, message }` (plus `error` for 4xx
- * validation answers). An assumption, kept in one place.
+ * NestJS's answer to a built-in `HttpException` thrown with a message, e.g.
+ * `new BadRequestException('Invalid code')` or, from `ValidationPipe`, with an array of messages:
+ * `HttpException.createBody` writes `{ message, error, statusCode }` (in that order), `error`
+ * being the status's reason phrase. The seed shows no error body; its errors look like Nest's.
  */
-function nestError(status: number, message: string, error?: string): SimResponse {
-  return { status, json: { statusCode: status, message, ...(error ? { error } : {}) } };
+function nestError(status: number, message: string | string[]): SimResponse {
+  return { status, json: { message, error: STATUS_CODES[status] ?? 'Error', statusCode: status } };
 }
 
-/** The answer to a missing, unknown, expired or revoked bearer token or session (NestJS's guard default). */
-const unauthorized = (): SimResponse => nestError(401, 'Unauthorized');
+/**
+ * A built-in exception thrown without arguments (`new UnauthorizedException()`,
+ * `new ForbiddenException()`): `{ message: <reason phrase>, statusCode }`.
+ */
+function nestBareError(status: 401 | 403): SimResponse {
+  return { status, json: { message: STATUS_CODES[status], statusCode: status } };
+}
+
+/**
+ * What `ValidationPipe` answers for a DTO field declared `@IsNotEmpty() @IsString()` (the messages
+ * `class-validator` writes): `@IsNotEmpty()` refuses '', null and undefined; `@IsString()` any
+ * non-string.
+ */
+function validationMessages(field: string, value: unknown): string[] {
+  const messages: string[] = [];
+  if (value === '' || value === null || value === undefined) messages.push(`${field} should not be empty`);
+  if (typeof value !== 'string') messages.push(`${field} must be a string`);
+  return messages;
+}
+
+/**
+ * The answer to a missing, unknown, expired or revoked bearer token or session: the
+ * `UnauthorizedException()` an `AuthGuard` (from `@nestjs/passport`) throws.
+ */
+const unauthorized = (): SimResponse => nestBareError(401);
+
+/** The answer of Nest on Express to a route it does not have: `NotFoundException('Cannot GET /x')`. */
+const nestNotFound = (request: { method: string; path: string }): SimResponse =>
+  nestError(404, `Cannot ${request.method} ${request.path}`);
 
 /** Reads the string parameters of a JSON or form body (anything else gives none). */
 function paramsOf(request: SimRequest): MrkterTokenRequest {
@@ -370,7 +424,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
   const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
   const audience = options.audience ?? DEFAULT_AUDIENCE;
   const ttlSeconds = options.accessTokenTtlSeconds ?? 82_800;
-  const sessionIdFormat = options.sessionIdFormat ?? 'text';
+  const sessionIdFormat = options.sessionIdFormat ?? 'html';
   const smsCooldownMs = options.smsCooldownMs ?? 20_000;
   const codeTtlMs = options.codeTtlMs ?? 5 * 60_000;
   const maxFailedLogins = options.maxFailedLogins ?? 10;
@@ -393,7 +447,38 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
   const revokedFamilies = new Set<string>();
   const tokenRequests: MrkterTokenRequest[] = [];
   const codes: MrkterSentCode[] = [];
-  const lastSmsAt = new Map<string, number>();
+  const throttles = new Map<string, ThrottleRecord>();
+
+  /**
+   * `@nestjs/throttler`'s default storage, for one request on `key` with `limit: 1` and
+   * `ttl = blockDuration = smsCooldownMs`: a second hit within the ttl blocks the key for a whole
+   * `blockDuration` from that hit (a retry during the block does not extend it); once the block has
+   * passed the key starts afresh. Answers the `Retry-After` seconds when blocked, and the
+   * `X-RateLimit-Reset` seconds otherwise.
+   */
+  function throttle(key: string): { retryAfterSeconds?: number; resetSeconds: number } {
+    const at = now();
+    const ttl = smsCooldownMs;
+    let record = throttles.get(key);
+    if (!record) {
+      record = { hits: [], expiresAt: at + ttl, blockExpiresAt: 0, blocked: false };
+      throttles.set(key, record);
+    }
+    record.hits = record.hits.filter((expiresAt) => expiresAt > at);
+    if (record.expiresAt <= at) record.expiresAt = at + ttl;
+    const resetSeconds = Math.ceil((record.expiresAt - at) / 1000);
+    if (!record.blocked) record.hits.push(at + ttl);
+    if (record.hits.length > 1 && !record.blocked) {
+      record.blocked = true;
+      record.blockExpiresAt = at + ttl;
+    }
+    const blockSeconds = Math.ceil((record.blockExpiresAt - at) / 1000);
+    if (record.blocked && blockSeconds <= 0) {
+      record.blocked = false;
+      record.hits = [at + ttl];
+    }
+    return record.blocked ? { retryAfterSeconds: blockSeconds, resetSeconds } : { resetSeconds };
+  }
   const sessions: MrkterSimSession[] = [];
   const liveSessions = new Map<string, MrkterSimSession>();
   // The issuer is the tenant's origin with a trailing slash, as in the seed's token; known once listening.
@@ -497,7 +582,8 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
     const received = paramsOf(request);
     tokenRequests.push(received);
     const { params } = received;
-    if (params['client_id'] !== clientId) return auth0Error(401, 'invalid_client', 'Unknown client.');
+    // Auth0 answers an unknown client id with 401 `access_denied` "Unauthorized".
+    if (params['client_id'] !== clientId) return auth0Error(401, 'access_denied', 'Unauthorized');
     switch (params['grant_type']) {
       case 'password':
         return passwordGrant(params);
@@ -543,22 +629,30 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
     if (!state) return unauthorized();
     const body = request.body as { phoneNumber?: unknown } | undefined;
     const phoneNumber = typeof body === 'object' && body !== null ? body.phoneNumber : undefined;
-    if (typeof phoneNumber !== 'string' || phoneNumber === '') {
-      return nestError(400, 'phoneNumber must be a string', 'Bad Request');
-    }
-    if (!state.user.identities.some((identity) => identity.verifiedPhoneNumber === phoneNumber)) {
-      return nestError(400, 'Phone number is not verified', 'Bad Request');
-    }
-    const last = lastSmsAt.get(phoneNumber);
-    if (last !== undefined && now() - last < smsCooldownMs) {
-      const waitSeconds = Math.max(1, Math.ceil((last + smsCooldownMs - now()) / 1000));
-      // NestJS's throttler answer.
+    // @nestjs/throttler's guard runs before the body is validated, keyed by the number (a tracker
+    // of the app's choice: the default, the client's IP, would throttle every test on loopback).
+    const limit = typeof phoneNumber === 'string' && phoneNumber !== '' ? throttle(phoneNumber) : undefined;
+    if (limit?.retryAfterSeconds !== undefined) {
+      // ThrottlerException: a string response, which Nest's exception filter sends as
+      // `{ statusCode, message }`; the guard sets `Retry-After` in seconds.
       return {
-        ...nestError(429, 'ThrottlerException: Too Many Requests'),
-        headers: { 'Retry-After': String(waitSeconds) },
+        status: 429,
+        json: { statusCode: 429, message: 'ThrottlerException: Too Many Requests' },
+        headers: { 'Retry-After': String(limit.retryAfterSeconds) },
       };
     }
-    lastSmsAt.set(phoneNumber, now());
+    if (typeof phoneNumber !== 'string' || phoneNumber === '') {
+      return nestError(400, validationMessages('phoneNumber', phoneNumber));
+    }
+    // The throttler's guard sets its headers on every answer it lets through, errors included.
+    const rateLimitHeaders = {
+      'X-RateLimit-Limit': '1',
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(limit?.resetSeconds ?? 0),
+    };
+    if (!state.user.identities.some((identity) => identity.verifiedPhoneNumber === phoneNumber)) {
+      return { ...nestError(400, 'Phone number is not verified'), headers: rateLimitHeaders };
+    }
     // A new code replaces the previous ones for the number: only the latest SMS is valid.
     for (const code of codes) if (code.phoneNumber === phoneNumber) code.used = true;
     codes.push({
@@ -567,18 +661,22 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
       at: now(),
       used: false,
     });
-    // The seed shows no answer: NestJS answers a POST with 201 and the handler returns nothing.
-    return { status: 201 };
+    // The seed shows no answer: NestJS answers a POST with 201, and a handler that returns nothing
+    // sends no body.
+    return { status: 201, headers: rateLimitHeaders };
   }
 
   async function authenticateRoute(request: SimRequest): Promise<SimResponse> {
     const state = await bearerUser(request);
     if (!state) return unauthorized();
     const identity = accountOf(state, request);
-    // No or a foreign x-account-id: NestJS's guard default for an authenticated caller without access.
-    if (!identity) return nestError(403, 'Forbidden resource', 'Forbidden');
+    // No or a foreign x-account-id: the app's `ForbiddenException()` for a caller without that account.
+    if (!identity) return nestBareError(403);
     const body = request.body as { code?: unknown } | undefined;
     const submitted = typeof body === 'object' && body !== null ? body.code : undefined;
+    if (typeof submitted !== 'string' || submitted === '') {
+      return nestError(400, validationMessages('code', submitted));
+    }
     const phone = identity.verifiedPhoneNumber;
     const issued = lastOf(codes, (c) => c.phoneNumber === phone && !c.used);
     const valid =
@@ -587,8 +685,8 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
       now() - issued.at < codeTtlMs &&
       issued.code === submitted;
     if (!valid || !issued) {
-      // The seed does not say what a wrong code answers: NestJS-like `{ statusCode: 400, message: 'Invalid code' }`
-      // by default; `invalidCodeStatus` answers 401, 403 or 422 instead so clients can be tested against each.
+      // The seed does not say what a wrong code answers: `BadRequestException('Invalid code')` by
+      // default; `invalidCodeStatus` answers 401, 403 or 422 instead so clients can be tested against each.
       return nestError(invalidCodeStatus, 'Invalid code');
     }
     issued.used = true;
@@ -600,10 +698,14 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
     };
     sessions.push(session);
     liveSessions.set(session.sessionId, session);
-    // The seed shows the session id as the whole body, unquoted; some servers send it as a JSON string.
-    return sessionIdFormat === 'json'
-      ? { status: 201, json: session.sessionId }
-      : { status: 201, text: session.sessionId, contentType: 'text/plain; charset=utf-8' };
+    // The seed shows the session id as the whole body, unquoted: a handler returning the string,
+    // which Express's `res.send` labels `text/html; charset=utf-8`.
+    if (sessionIdFormat === 'json') return { status: 201, json: session.sessionId };
+    return {
+      status: 201,
+      text: session.sessionId,
+      contentType: sessionIdFormat === 'text' ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8',
+    };
   }
 
   async function currentAccountRoute(request: SimRequest): Promise<SimResponse> {
@@ -652,6 +754,10 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
       now,
       random,
       host,
+      // Express's defaults: `X-Powered-By`, a weak ETag on every body; Nest's 404 for unknown routes.
+      headers: { 'X-Powered-By': 'Express' },
+      etag: true,
+      notFound: nestNotFound,
       ...(options.apiFaults ? { faults: options.apiFaults } : {}),
     });
   } catch (error) {

@@ -3,6 +3,7 @@
  * route table, JSON and form bodies, CORS for browser pages, per-route request counts and log,
  * a clock that drives the `Date` header, and injectable faults.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -66,6 +67,18 @@ export interface SimServerOptions {
   faults?: Record<RouteKey, SimFault | SimFault[]>;
   /** Largest request body read, in bytes (default 64 KiB); larger ones get 413. */
   maxRequestBytes?: number;
+  /**
+   * Headers sent on every answer (faults included), as the stack being imitated adds them: Kestrel's
+   * `Server: Kestrel`, Express's `X-Powered-By: Express`.
+   */
+  headers?: Record<string, string>;
+  /**
+   * Sends Express's weak `ETag` (`W/"<length hex>-<sha1 base64, 27 chars>"`, the `etag` package's
+   * format) on every answer with a body, as Express's `res.send` does by default.
+   */
+  etag?: boolean;
+  /** The answer to a route the simulator does not have. Default 404 `{ "message": "Not Found" }`. */
+  notFound?: (request: { method: string; path: string }) => SimResponse;
 }
 
 export interface SimServer {
@@ -96,6 +109,13 @@ const corsHeaders = {
 /** The HTML page a failing proxy or server typically sends: what clients must not parse as JSON. */
 export const HTML_ERROR_PAGE =
   '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
+
+/** Express's default ETag for a body: the `etag` package's weak form, `W/"<length hex>-<sha1 base64 27>"`. */
+export function weakEtag(body: string): string {
+  const bytes = Buffer.from(body, 'utf8');
+  const hash = createHash('sha1').update(bytes).digest('base64').substring(0, 27);
+  return `W/"${bytes.length.toString(16)}-${hash}"`;
+}
 
 /** Starts a simulator server on loopback. */
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
@@ -140,17 +160,24 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   function send(res: ServerResponse, response: SimResponse) {
     const headers: Record<string, string> = {
       ...corsHeaders,
+      ...options.headers,
       Date: new Date(now()).toUTCString(),
       ...response.headers,
     };
     let body = '';
+    let hasBody = false;
     if (response.json !== undefined) {
       body = JSON.stringify(response.json);
+      hasBody = true;
       headers['Content-Type'] = 'application/json; charset=utf-8';
     } else if (response.text !== undefined) {
       body = response.text;
-      headers['Content-Type'] = response.contentType ?? 'text/plain; charset=utf-8';
+      hasBody = true;
+      // An empty content type means "send none" (a server that labels nothing).
+      const contentType = response.contentType ?? 'text/plain; charset=utf-8';
+      if (contentType) headers['Content-Type'] = contentType;
     }
+    if (options.etag && hasBody) headers['ETag'] = weakEtag(body);
     headers['Content-Length'] = String(Buffer.byteLength(body));
     res.writeHead(response.status, headers);
     res.end(body);
@@ -171,7 +198,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     const url = new URL(req.url ?? '/', 'http://simulator');
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {
-      res.writeHead(204, corsHeaders);
+      res.writeHead(204, { ...corsHeaders, ...options.headers, Date: new Date(now()).toUTCString() });
       res.end();
       return;
     }
@@ -226,7 +253,11 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         case 'trickle': {
           record({ route, method, path: url.pathname, headers: req.headers, status: fault.status ?? 200 });
           const body = fault.body ?? '{"success":true,"data":{}}';
-          res.writeHead(fault.status ?? 200, { ...corsHeaders, 'Content-Type': 'application/json' });
+          res.writeHead(fault.status ?? 200, {
+            ...corsHeaders,
+            ...options.headers,
+            'Content-Type': 'application/json',
+          });
           let i = 0;
           const tick = setInterval(() => {
             if (res.destroyed || i >= body.length) {
@@ -242,8 +273,12 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       }
     }
     if (!handler) {
-      record({ route, method, path: url.pathname, headers: req.headers, status: 404 });
-      send(res, { status: 404, json: { message: 'Not Found' } });
+      const answer = options.notFound?.({ method, path: url.pathname }) ?? {
+        status: 404,
+        json: { message: 'Not Found' },
+      };
+      record({ route, method, path: url.pathname, headers: req.headers, status: answer.status });
+      send(res, answer);
       return;
     }
     const contentType = String(req.headers['content-type'] ?? '')

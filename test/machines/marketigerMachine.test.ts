@@ -951,13 +951,11 @@ describe('marketigerMachine: restoring a persisted session', () => {
     expect(subject.getSnapshot().value).toBe('sessionExpired');
   });
 
-  it('sends no expired refresh token on auth.refresh or auth.tokenRejected, even before auth.resume', async () => {
-    // arrange: restored after the refresh token expired; the app forgot auth.resume
+  it('sends no expired refresh token on auth.refresh or auth.tokenRejected sent right after a restore', async () => {
+    // arrange + act: restored after the refresh token expired; the event comes before any timer fires
     const byRefresh = await restoredAfter(13 * HOUR);
-    const byRejection = await restoredAfter(13 * HOUR);
-
-    // act
     byRefresh.subject.send({ type: 'auth.refresh' });
+    const byRejection = await restoredAfter(13 * HOUR);
     byRejection.subject.send({ type: 'auth.tokenRejected', accessToken: 'access-1' });
 
     // assert
@@ -992,7 +990,7 @@ describe('marketigerMachine: restoring a persisted session', () => {
   });
 
   it('ends the session without a call when restored backing off after the refresh token expired', async () => {
-    // arrange: restored in backingOff after the refresh token expired; the first timer to fire is the backoff
+    // arrange: persisted in backingOff, restored (plain createActor) after the refresh token expired
     const first = await signedIn();
     first.subject.send({ type: 'auth.refresh' });
     first.refreshTokens.calls[0]!.reject(new AuthError('network'));
@@ -1001,13 +999,30 @@ describe('marketigerMachine: restoring a persisted session', () => {
     first.subject.stop();
     vi.setSystemTime(T0 + 13 * HOUR);
     const { machine, refreshTokens } = arrange();
-    const subject = start(machine, { snapshot: persisted });
 
-    // act: without auth.resume, the only way out is the app's auth.refresh
-    subject.send({ type: 'auth.refresh' });
+    // act
+    const subject = start(machine, { snapshot: persisted });
+    await settle();
 
     // assert
     expect(refreshTokens.calls).toHaveLength(0);
+    expect(subject.getSnapshot().value).toBe('sessionExpired');
+  });
+
+  it('ends the session without a call on auth.refresh while backing off once the refresh token has expired', async () => {
+    // arrange: backing off; the clock passes the refresh token's end before any timer fires
+    const { subject, refreshTokens } = await signedIn();
+    subject.send({ type: 'auth.refresh' });
+    refreshTokens.calls[0]!.reject(new AuthError('network'));
+    await settle();
+    expect(subject.getSnapshot().value).toEqual({ signedIn: 'backingOff' });
+    vi.setSystemTime(T0 + 13 * HOUR);
+
+    // act
+    subject.send({ type: 'auth.refresh' });
+
+    // assert
+    expect(refreshTokens.calls).toHaveLength(1);
     expect(subject.getSnapshot().value).toBe('sessionExpired');
   });
 

@@ -26,14 +26,18 @@ async function post(sim: MarketigerSimulator, path: string, body: unknown) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+  return { status: res.status, headers: res.headers, body: parse(await res.text()) };
 }
 
-async function get(sim: MarketigerSimulator, path: string, accessToken?: string) {
+/** The body as JSON, or `undefined` when empty (JwtBearer's 401 has none). */
+const parse = (text: string): any => (text === '' ? undefined : JSON.parse(text));
+
+async function get(sim: MarketigerSimulator, path: string, accessToken?: string, authorization?: string) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (accessToken !== undefined) headers['Authorization'] = `Bearer ${accessToken}`;
+  if (authorization !== undefined) headers['Authorization'] = authorization;
   const res = await fetch(`${sim.baseURL}${path}`, { headers });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+  return { status: res.status, headers: res.headers, body: parse(await res.text()) };
 }
 
 async function login(
@@ -101,9 +105,8 @@ describe('startMarketigerSimulator', () => {
         email: 'who@x.test',
         password: 'demo-password',
       });
-      const missingFields = await post(subject, '/Auth/Login', {});
       // assert
-      for (const res of [wrongPassword, unknownUser, missingFields]) {
+      for (const res of [wrongPassword, unknownUser]) {
         expect(res.status).toBe(400);
         expect(res.body).toEqual({
           success: false,
@@ -126,7 +129,22 @@ describe('startMarketigerSimulator', () => {
       expect(demo.status).toBe(400);
     });
 
-    it('refuses a login body that is not JSON with the documented 400', async () => {
+    it("refuses missing fields with [ApiController]'s 400 problem+json, one error per field", async () => {
+      // arrange
+      const subject = await start();
+      // act
+      const res = await post(subject, '/Auth/Login', { email: '' });
+      // assert
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+      expect(res.body).toMatchObject({
+        title: 'One or more validation errors occurred.',
+        status: 400,
+        errors: { Email: ['The Email field is required.'], Password: ['The Password field is required.'] },
+      });
+    });
+
+    it('refuses a login body that is not JSON with 415', async () => {
       // arrange
       const subject = await start();
       // act
@@ -139,7 +157,8 @@ describe('startMarketigerSimulator', () => {
         }),
       });
       // assert
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(415);
+      expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
     });
   });
 
@@ -177,7 +196,7 @@ describe('startMarketigerSimulator', () => {
       expect(next.status).toBe(200);
     });
 
-    it('refuses an unknown token and a missing field with 401 AUTHENTICATION', async () => {
+    it('refuses an unknown token with 401 AUTHENTICATION and a missing field with a 400 problem', async () => {
       // arrange
       const subject = await start();
       // act
@@ -186,8 +205,8 @@ describe('startMarketigerSimulator', () => {
       // assert
       expect(unknown.status).toBe(401);
       expect(unknown.body).toEqual(authenticationFailed);
-      expect(missing.status).toBe(401);
-      expect(missing.body).toEqual(authenticationFailed);
+      expect(missing.status).toBe(400);
+      expect(missing.body.errors).toEqual({ RefreshToken: ['The RefreshToken field is required.'] });
     });
 
     it('refuses a refresh token 12 hours after its issue, and accepts it just before', async () => {
@@ -254,9 +273,30 @@ describe('startMarketigerSimulator', () => {
       });
     });
 
-    it('answers no Authorization header, a bad scheme and a forged token with the documented 401', async () => {
+    it("answers no Authorization header, a bad scheme and a forged token with JwtBearer's empty 401", async () => {
       // arrange
       const subject = await start();
+      const other = await start({ jwtSecret: 'another-secret' });
+      const forged = (await login(other)).accessToken;
+      // act
+      const none = await get(subject, '/Project/GetProjects');
+      const basic = await get(subject, '/Project/GetProjects', undefined, 'Basic abc');
+      const foreign = await get(subject, '/Project/GetProjects', forged);
+      const garbage = await get(subject, '/Project/GetProjects', 'not-a-jwt');
+      // assert
+      for (const res of [none, basic, foreign, garbage]) {
+        expect(res.status).toBe(401);
+        expect(res.body).toBeUndefined();
+      }
+      expect(none.headers.get('www-authenticate')).toBe('Bearer');
+      expect(basic.headers.get('www-authenticate')).toBe('Bearer');
+      expect(foreign.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(garbage.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    });
+
+    it("answers the same with the guide's 401 AUTHENTICATION body under unauthorizedStyle 'envelope'", async () => {
+      // arrange
+      const subject = await start({ unauthorizedStyle: 'envelope' });
       const other = await start({ jwtSecret: 'another-secret' });
       const forged = (await login(other)).accessToken;
       // act
@@ -274,9 +314,10 @@ describe('startMarketigerSimulator', () => {
       expect(basic.status).toBe(401);
     });
 
-    it('refuses an access token once the simulator clock passes its expiry', async () => {
+    it('refuses an access token once the simulator clock passes its expiry, saying when it expired', async () => {
       // arrange
-      const subject = await start({ accessTokenTtlMs: 60_000 });
+      const t0 = Date.UTC(2030, 0, 2, 3, 4, 5);
+      const subject = await start({ accessTokenTtlMs: 60_000, now: () => t0 });
       const { accessToken } = await login(subject);
       const fresh = await get(subject, '/Project/GetProjects', accessToken);
       // act
@@ -285,7 +326,10 @@ describe('startMarketigerSimulator', () => {
       // assert
       expect(fresh.status).toBe(200);
       expect(expired.status).toBe(401);
-      expect(expired.body).toEqual(authenticationFailed);
+      expect(expired.body).toBeUndefined();
+      expect(expired.headers.get('www-authenticate')).toBe(
+        `Bearer error="invalid_token", error_description="The token expired at '01/02/2030 03:05:05'"`,
+      );
     });
 
     it('refuses every access token issued before expireAccessTokens, but not later ones', async () => {
@@ -299,13 +343,13 @@ describe('startMarketigerSimulator', () => {
       const fresh = await get(subject, '/Project/GetProjects', after.accessToken);
       // assert
       expect(old.status).toBe(401);
-      expect(old.body).toEqual(authenticationFailed);
+      expect(old.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
       expect(fresh.status).toBe(200);
     });
   });
 
   describe('GET /v2/Project/HasAccesToProject', () => {
-    it('answers data true for an assigned project and data false for another, by default', async () => {
+    it('answers a bare true for an assigned project and false for another, by default (an action returning bool)', async () => {
       // arrange
       const subject = await start();
       const { accessToken } = await login(subject);
@@ -314,11 +358,27 @@ describe('startMarketigerSimulator', () => {
       const no = await get(subject, '/Project/HasAccesToProject?projectId=other', accessToken);
       const missing = await get(subject, '/Project/HasAccesToProject', accessToken);
       // assert
-      expect(yes).toMatchObject({ status: 200, body: { success: true, data: true } });
-      expect(no).toMatchObject({ status: 200, body: { success: true, data: false } });
-      expect(missing).toMatchObject({ status: 200, body: { success: true, data: false } });
+      expect(yes).toMatchObject({ status: 200, body: true });
+      expect(no).toMatchObject({ status: 200, body: false });
+      expect(missing.status).toBe(400);
+      expect(missing.body.errors).toEqual({ projectId: ['The projectId field is required.'] });
       expect(subject.requestCount('GET /v2/Project/HasAccesToProject')).toBe(3);
     });
+
+    it.each(['envelope', 'boolean'] as const)(
+      "answers the envelope with true or false in the '%s' style",
+      async (projectAccessStyle) => {
+        // arrange
+        const subject = await start({ projectAccessStyle });
+        const { accessToken } = await login(subject);
+        // act
+        const yes = await get(subject, '/Project/HasAccesToProject?projectId=demo-project', accessToken);
+        const no = await get(subject, '/Project/HasAccesToProject?projectId=other', accessToken);
+        // assert
+        expect(yes).toMatchObject({ status: 200, body: { success: true, data: true } });
+        expect(no).toMatchObject({ status: 200, body: { success: true, data: false } });
+      },
+    );
 
     it("answers the documented 403 NO_PERMISSION for a project the user lacks in the 'forbidden' style", async () => {
       // arrange
@@ -336,14 +396,15 @@ describe('startMarketigerSimulator', () => {
       });
     });
 
-    it('answers a request without a token with the documented 401', async () => {
+    it("answers a request without a token with JwtBearer's 401", async () => {
       // arrange
       const subject = await start();
       // act
       const res = await get(subject, '/Project/HasAccesToProject?projectId=demo-project');
       // assert
       expect(res.status).toBe(401);
-      expect(res.body).toEqual(authenticationFailed);
+      expect(res.body).toBeUndefined();
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
     });
   });
 

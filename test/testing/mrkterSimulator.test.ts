@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -227,7 +228,7 @@ describe('Auth0 password grant (POST /oauth/token)', () => {
     expect(typeof answer.json.mfa_token).toBe('string');
   });
 
-  it('refuses an unknown client with 401 invalid_client and an unknown audience with 403 access_denied', async () => {
+  it('refuses an unknown client with 401 access_denied (Auth0: "Unauthorized") and an unknown audience with 403 access_denied', async () => {
     // arrange
     const sim = await start();
     // act
@@ -235,7 +236,8 @@ describe('Auth0 password grant (POST /oauth/token)', () => {
     const audience = await token(sim, { ...seedPasswordGrant, audience: 'https://other.example' });
     // assert
     expect(client.status).toBe(401);
-    expect(client.json.error).toBe('invalid_client');
+    expect(client.json).toEqual({ error: 'access_denied', error_description: 'Unauthorized' });
+    expect(client.headers.get('cache-control')).toBe('no-store');
     expect(audience.status).toBe(403);
     expect(audience.json.error).toBe('access_denied');
   });
@@ -434,7 +436,7 @@ describe('Mrkter API: POST /verification/sms', () => {
     expect(answer.status).toBe(401);
   });
 
-  it('answers 429 with Retry-After during the resend cooldown, and sends again once it has passed', async () => {
+  it("answers the throttler's 429 with Retry-After to a second request within the ttl, blocks for a whole ttl from it, then sends again", async () => {
     // arrange
     const sim = await start({ smsCooldownMs: 20_000 });
     const { access_token } = await signIn(sim);
@@ -443,18 +445,22 @@ describe('Mrkter API: POST /verification/sms', () => {
     sim.advanceClock(5_000);
     const throttled = await requestSms(sim, access_token);
     sim.advanceClock(15_000);
+    const stillBlocked = await requestSms(sim, access_token);
+    sim.advanceClock(5_000);
     const again = await requestSms(sim, access_token);
     // assert
     expect(throttled.status).toBe(429);
-    expect(throttled.headers.get('retry-after')).toBe('15');
-    expect(throttled.json).toMatchObject({ statusCode: 429 });
+    expect(throttled.headers.get('retry-after')).toBe('20');
+    expect(throttled.json).toEqual({ statusCode: 429, message: 'ThrottlerException: Too Many Requests' });
+    expect(stillBlocked.status).toBe(429);
+    expect(stillBlocked.headers.get('retry-after')).toBe('5');
     expect(again.status).toBe(201);
     expect(sim.sentCodes).toHaveLength(2);
   });
 });
 
 describe('Mrkter API: POST /auth/mfa/phone-number/authenticate', () => {
-  it('answers the session id as plain text for the right code with Authorization and x-account-id', async () => {
+  it('answers the session id as text/html (a string returned by a Nest handler) for the right code with Authorization and x-account-id', async () => {
     // arrange
     const sim = await start({ now: () => FIXED_NOW });
     const { access_token } = await signIn(sim);
@@ -463,11 +469,23 @@ describe('Mrkter API: POST /auth/mfa/phone-number/authenticate', () => {
     const answer = await authenticate(sim, access_token, '123', sim.lastCode());
     // assert
     expect(answer.status).toBe(201);
-    expect(answer.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(answer.text).toMatch(/^[\w-]{32}$/);
     expect(sim.sessions).toEqual([
       { sessionId: answer.text, username: DEMO.username, accountId: 123, createdAt: FIXED_NOW },
     ]);
+  });
+
+  it('answers the session id as text/plain with sessionIdFormat text', async () => {
+    // arrange
+    const sim = await start({ sessionIdFormat: 'text' });
+    const { access_token } = await signIn(sim);
+    await requestSms(sim, access_token);
+    // act
+    const answer = await authenticate(sim, access_token, '123', sim.lastCode());
+    // assert
+    expect(answer.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(answer.text).toBe(sim.sessions[0]!.sessionId);
   });
 
   it('answers the session id as a JSON string with sessionIdFormat json', async () => {
@@ -501,7 +519,7 @@ describe('Mrkter API: POST /auth/mfa/phone-number/authenticate', () => {
     expect(valid.status).toBe(201);
   });
 
-  it('refuses a wrong code with 400 {statusCode, message: "Invalid code"}', async () => {
+  it("refuses a wrong code with BadRequestException('Invalid code')", async () => {
     // arrange
     const sim = await start();
     const { access_token } = await signIn(sim);
@@ -510,7 +528,7 @@ describe('Mrkter API: POST /auth/mfa/phone-number/authenticate', () => {
     const answer = await authenticate(sim, access_token, '123', 'not-the-code');
     // assert
     expect(answer.status).toBe(400);
-    expect(answer.json).toEqual({ statusCode: 400, message: 'Invalid code' });
+    expect(answer.text).toBe('{"message":"Invalid code","error":"Bad Request","statusCode":400}');
   });
 
   it.each([401, 403, 422] as const)(
@@ -524,7 +542,11 @@ describe('Mrkter API: POST /auth/mfa/phone-number/authenticate', () => {
       const answer = await authenticate(sim, access_token, '123', 'x');
       // assert
       expect(answer.status).toBe(status);
-      expect(answer.json).toEqual({ statusCode: status, message: 'Invalid code' });
+      expect(answer.json).toEqual({
+        message: 'Invalid code',
+        error: STATUS_CODES[status],
+        statusCode: status,
+      });
     },
   );
 

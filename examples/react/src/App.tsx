@@ -19,7 +19,9 @@ export function App({ setup }: { setup: PageSetup }) {
         <Panel title="Mrkter" id="mrkter">
           <WithService
             service={setup.mrkter}
-            render={(api) => <MrkterSignIn api={api} input={setup.mrkterInput} />}
+            render={(api) => (
+              <MrkterSignIn api={api} input={setup.mrkterInput} persist={setup.persistMrkter} />
+            )}
           />
         </Panel>
       </div>

@@ -32,6 +32,12 @@ export interface PageSetup {
    * BroadcastChannel): one refresh for all tabs, a new tab starts signed in, a sign-out signs out all.
    */
   coordinator: SessionCoordinator | null;
+  /**
+   * `?persist=1`: the Mrkter session is saved in this tab's `sessionStorage` and restored on reload
+   * with XState's own idiom, `useMachine(machine, { snapshot })`: its timers are re-armed by the
+   * machine itself (no `restoreActor`, no `auth.resume`).
+   */
+  persistMrkter: boolean;
 }
 
 export function setupFromQuery(search: string): PageSetup {
@@ -51,6 +57,7 @@ export function setupFromQuery(search: string): PageSetup {
         : attempt(() => createMrkterApi({ authBaseURL: mrkterAuth, apiBaseURL: mrkterApi })),
     mrkterInput: Number.isFinite(cooldown) && cooldown >= 0 ? { resendCooldownMs: cooldown } : {},
     coordinator: params.get('coordinate') === '1' ? createBrowserCoordinator() : null,
+    persistMrkter: params.get('persist') === '1',
   };
 }
 

@@ -4,7 +4,8 @@
  */
 import { useMachine } from '@xstate/react';
 import { type MrkterApi, type MrkterInput, mrkterActors, mrkterMachine } from 'authcharts';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import type { Snapshot } from 'xstate';
 import { CredentialsForm } from '../CredentialsForm.js';
 import { ErrorNote, Spinner } from '../ui.js';
 import { Account } from './Account.js';
@@ -19,9 +20,41 @@ const busyLabels: Record<string, string> = {
   verifyingCode: 'Checking the code…',
 };
 
-export function MrkterSignIn({ api, input }: { api: MrkterApi; input?: MrkterInput }) {
+/** Where `?persist=1` keeps the session: this tab only, gone when it closes. */
+const STORAGE_KEY = 'authcharts-example:mrkter';
+
+/** The snapshot saved by an earlier load of this tab, if any (a corrupt one is ignored). */
+function savedSnapshot(): Snapshot<unknown> | undefined {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as Snapshot<unknown> | null;
+    return saved?.status === 'active' ? saved : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function MrkterSignIn({
+  api,
+  input,
+  persist = false,
+}: {
+  api: MrkterApi;
+  input?: MrkterInput;
+  /** Save the session in `sessionStorage` and restore it on reload (see `?persist=1` in setup.ts). */
+  persist?: boolean;
+}) {
   const machine = useMemo(() => mrkterMachine.provide({ actors: mrkterActors(api) }), [api]);
-  const [state, send, actor] = useMachine(machine, { input });
+  // Read once: useMachine takes its options on the first render only.
+  const [snapshot] = useState(() => (persist ? savedSnapshot() : undefined));
+  // XState's own restore idiom: the machine re-arms its timers (refresh, resend cooldown) by itself.
+  const [state, send, actor] = useMachine(machine, snapshot ? { snapshot } : { input });
+  useEffect(() => {
+    if (!persist) return;
+    const subscription = actor.subscribe(() => {
+      sessionStorage.setItem(STORAGE_KEY, JSON.stringify(actor.getPersistedSnapshot()));
+    });
+    return () => subscription.unsubscribe();
+  }, [actor, persist]);
   const { context } = state;
   const logout = () => send({ type: 'auth.logout' });
   const busy = state.hasTag('busy') ? (busyLabels[String(state.value)] ?? 'Working…') : null;
