@@ -8,7 +8,8 @@
  * the service (`src/services/marketigerParse.ts`) is written to survive the other choices too.
  */
 import { randomBytes } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import {
   type RouteKey,
   type SimFault,

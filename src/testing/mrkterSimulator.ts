@@ -10,7 +10,8 @@
  * code. Options switch those answers so clients can be tested against every reasonable variant.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import type { MrkterIdentity } from '../services/types.js';
 import {
   type RouteKey,
