@@ -93,7 +93,7 @@ return value`;
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { createRedisCoordinator } from 'authcharts/redis';
  *
  * const coordinator = createRedisCoordinator({ redis: new Redis(process.env.REDIS_URL) });
