@@ -167,8 +167,10 @@ export async function checkSnippets(repo: string, work: string): Promise<number>
   let failures = 0;
   const tsc = spawnSync(
     process.execPath,
-    [join(work, 'node_modules/.bin/tsc'), '-p', dir, '--pretty', 'false'],
+    [join(work, 'node_modules/.bin/tsc'), '-p', '.', '--pretty', 'false'],
     {
+      // Errors then name the block's file as extracted (`README_md_176.ts(3,1): ...`).
+      cwd: dir,
       encoding: 'utf8',
     },
   );

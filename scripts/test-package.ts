@@ -14,12 +14,12 @@
  *    carry nothing of Mrkter, the coordinators, Redis or the simulators (each marker is first shown to
  *    be found where it belongs), with min+gz sizes per use case;
  * 5. the same consumers with the lowest `xstate`, `axios` and `ioredis` of the peer ranges;
- * 6. the runnable consumers again on the lowest Node of `engines` (a Node build from the npm registry's
- *    `node-<platform>-<arch>` package), with the newest and with the lowest peers.
+ * 6. the runnable consumers again on the lowest Node of each range of `engines` (Node builds from the npm
+ *    registry's `node-<platform>-<arch>` package), with the newest and with the lowest peers.
  *
  * Installs prefer npm's cache (`--prefer-offline`). Flags: `--keep` keeps the scratch directory.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,35 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     return false;
   }
   return true;
+}
+
+type Job = [command: string, args: string[], cwd: string];
+
+/** Runs the jobs two at a time (CI has two cores); each one's output is printed when it ends. */
+async function runParallel(jobs: Job[], concurrency = 2): Promise<void> {
+  const queue = [...jobs];
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const [command, args, cwd] = job;
+      const t0 = Date.now();
+      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk;
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          output += chunk;
+        });
+        child.on('close', (exit) => resolve({ code: exit, output }));
+      });
+      const what = args.map((a) => a.replace(`${work}/`, '')).join(' ');
+      if (output.trim()) console.log(output.trimEnd());
+      if (code !== 0) failures++;
+      console.log(`${code === 0 ? '✔' : '✘'} ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 function check(ok: boolean, what: string) {
@@ -166,18 +195,16 @@ try {
   const esm = join(work, 'esm');
   const cjs = join(work, 'cjs');
   const vite = join(work, 'vite-react');
-  const tsc = (project: string) => run(process.execPath, [bin('tsc'), '-p', project], work);
   const esbuild = createRequire(join(work, 'package.json'))('esbuild') as typeof import('esbuild');
 
   /**
-   * Type-checks and builds the consumers. With `all` false (the lowest peers) the resolution-mode
-   * variants that only repeat what the others check are left out: the `bundler` type check (nodenext,
-   * node10 and the Vite app's bundler check cover the peers' types) and the Vite app's page build.
+   * Type-checks and builds the consumers. With `all` false (the lowest peers) what only repeats the
+   * others' checks of the peers' types is left out: the `bundler` and the Vite app's type checks
+   * (nodenext and node10 check the same declarations against xstate and axios) and the page build;
+   * the Vite app's flow is still built and run.
    */
   async function buildConsumers(label: string, all = true) {
     step(`type-check and build the consumers (${label})`);
-    tsc(join(esm, 'tsconfig.nodenext.json'));
-    if (all) tsc(join(esm, 'tsconfig.bundler.json'));
     await esbuild.build({
       entryPoints: [join(esm, 'flow.ts')],
       outfile: join(esm, 'out-bundled/flow.mjs'),
@@ -192,14 +219,22 @@ try {
       },
       logLevel: 'warning',
     });
-    tsc(join(cjs, 'tsconfig.json'));
-    tsc(join(vite, 'tsconfig.json'));
-    if (all) run(process.execPath, [bin('vite'), 'build', '--outDir', 'out-app', '--emptyOutDir'], vite);
-    run(
-      process.execPath,
-      [bin('vite'), 'build', '--ssr', 'src/flow.ts', '--outDir', 'out-ssr', '--emptyOutDir'],
-      vite,
-    );
+    const tsc = (project: string): Job => [process.execPath, [bin('tsc'), '-p', project], work];
+    const jobs: Job[] = [
+      tsc(join(esm, 'tsconfig.nodenext.json')),
+      tsc(join(cjs, 'tsconfig.json')),
+      [
+        process.execPath,
+        [bin('vite'), 'build', '--ssr', 'src/flow.ts', '--outDir', 'out-ssr', '--emptyOutDir'],
+        vite,
+      ],
+    ];
+    if (all) {
+      jobs.push(tsc(join(esm, 'tsconfig.bundler.json')));
+      jobs.push(tsc(join(vite, 'tsconfig.json')));
+      jobs.push([process.execPath, [bin('vite'), 'build', '--outDir', 'out-app', '--emptyOutDir'], vite]);
+    }
+    await runParallel(jobs);
   }
 
   function runConsumers(node: string, label: string) {
@@ -229,15 +264,18 @@ try {
   step('cold start: median of 15 fresh Node processes each (a report, not a check)');
   coldStart(work);
 
-  step('the lowest Node of engines');
-  const nodeVersion = lowest(pkg.engines.node);
-  const nodeDir = join(scratch, 'node');
-  mkdirSync(nodeDir);
-  writeFileSync(join(nodeDir, 'package.json'), '{"private":true}\n');
+  // The lowest version of each range of engines (`^20.19.0 || >=22.12.0`: 20.19.0 and 22.12.0), each a
+  // Node build from the registry's node-<platform>-<arch> package, installed in a directory of its own.
+  step(`the lowest Node of each range of engines (${pkg.engines.node})`);
   const nodePackage = `node-${process.platform}-${process.arch}`;
-  run(npm, [...npmInstall, `${nodePackage}@${nodeVersion}`], nodeDir);
-  const lowestNode = join(nodeDir, 'node_modules', nodePackage, 'bin', 'node');
-  runConsumers(lowestNode, 'newest peers');
+  const lowestNodes = [...pkg.engines.node.matchAll(/(\d+\.\d+\.\d+)/g)].map(([version]) => {
+    const dir = join(scratch, `node-${version}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
+    run(npm, [...npmInstall, `${nodePackage}@${version}`], dir);
+    return join(dir, 'node_modules', nodePackage, 'bin', 'node');
+  });
+  for (const node of lowestNodes) runConsumers(node, 'newest peers');
 
   const low = {
     xstate: lowest(pkg.peerDependencies['xstate'] ?? ''),
@@ -254,7 +292,7 @@ try {
   }
   await buildConsumers(`xstate ${low.xstate}, axios ${low.axios}, ioredis ${low.ioredis}`, false);
   runConsumers(process.execPath, 'lowest peers');
-  runConsumers(lowestNode, 'lowest peers');
+  for (const node of lowestNodes) runConsumers(node, 'lowest peers');
 } catch (error) {
   failures++;
   console.log(`✘ ${error instanceof Error ? error.message : String(error)}`);
@@ -346,28 +384,32 @@ async function treeShaking(esbuild: typeof import('esbuild'), cwd: string) {
   }
 }
 
-/** Wall time of `node -e <code>` in fresh processes, median of 15, next to what axios and xstate cost alone. */
+/**
+ * Wall time of `node -e <code>` in fresh processes, median of 15, next to what axios and xstate cost
+ * alone. The cases take turns in each round, so a busy machine slows them alike.
+ */
 function coldStart(cwd: string) {
   const cases: [string, string[]][] = [
     ['node -e 0', ['-e', '0']],
-    ["require('axios')", ['-e', "require('axios')"]],
-    ["require('xstate')", ['-e', "require('xstate')"]],
     ["require('axios') + require('xstate')", ['-e', "require('axios'); require('xstate')"]],
     ["require('authcharts')", ['-e', "require('authcharts')"]],
+    ["require('jose') (all of it, as before)", ['-e', "require('jose')"]],
     [
       "import('axios') + import('xstate')",
       ['--input-type=module', '-e', "await import('axios'); await import('xstate')"],
     ],
     ["import('authcharts')", ['--input-type=module', '-e', "await import('authcharts')"]],
   ];
-  for (const [name, args] of cases) {
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) {
+  const times = cases.map((): number[] => []);
+  for (let round = 0; round < 15; round++) {
+    cases.forEach(([, args], i) => {
       const t0 = process.hrtime.bigint();
       execFileSync(process.execPath, args, { cwd, stdio: 'ignore' });
-      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-    times.sort((a, b) => a - b);
-    console.log(`${name.padEnd(40)} ${(times[7] ?? 0).toFixed(0)} ms`);
+      times[i]?.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
   }
+  cases.forEach(([name], i) => {
+    const sorted = (times[i] ?? []).sort((a, b) => a - b);
+    console.log(`${name.padEnd(40)} ${(sorted[7] ?? 0).toFixed(0)} ms`);
+  });
 }
