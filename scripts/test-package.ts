@@ -249,6 +249,8 @@ try {
 
   await buildConsumers(`xstate ${newest.xstate}, axios ${newest.axios}`);
   runConsumers(process.execPath, 'newest peers');
+  step('the CLI from the tarball: authcharts demo (both flows against its embedded simulators)');
+  run(process.execPath, [bin('authcharts'), 'demo'], work, { NO_COLOR: '1' });
 
   step('the code blocks of README.md and docs/ (compiled against the installed tarball; runnable ones run)');
   failures += await checkSnippets(repo, work);
