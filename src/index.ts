@@ -6,6 +6,7 @@ export type {
   BrowserCoordinator,
   BrowserCoordinatorOptions,
   SessionStorageLike,
+  WebLocksLike,
 } from './coordination/browser.js';
 export { createBrowserCoordinator, memoryStorage } from './coordination/browser.js';
 export type {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 // The page imports the library from its source, so the example always shows the code in this
-// repository. In your app, drop the alias: `npm install authcharts xstate` and import as usual.
+// repository. In your app, drop the alias: `npm install authcharts xstate axios` and import as usual.
 export default defineConfig({
   resolve: {
     alias: [

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `authcharts` command. Exit codes: 0 success, 1 the flow failed (an `AuthError`, or a demo
  * expectation), 2 bad usage, 3 an unexpected error (a bug: run again with --debug for the stack).

@@ -53,7 +53,20 @@ export interface BrowserCoordinatorOptions {
   /** Prefix of the lock names, storage keys and the channel name. Default `'authcharts'`. */
   name?: string;
   /** Default `navigator.locks`. Without Web Locks (an insecure context, an old browser) the lock is per tab. */
-  locks?: LockManager;
+  locks?: WebLocksLike;
+}
+
+/**
+ * The part of the Web Locks API (`navigator.locks`, a `LockManager`) the coordinator uses. Declared here
+ * rather than named from the DOM library so the package's types compile in Node projects without `"DOM"`
+ * in `lib`.
+ */
+export interface WebLocksLike {
+  request(
+    name: string,
+    options: { signal?: AbortSignal },
+    callback: (lock: unknown) => Promise<void>,
+  ): Promise<unknown>;
 }
 
 /** A browser coordinator; `close()` closes its channel. */
@@ -172,7 +185,7 @@ export function createBrowserCoordinator(options: BrowserCoordinatorOptions = {}
  * Takes a Web Lock and holds it until released or `ttlMs` passes (a lock held for ever by a stuck
  * refresh would block every tab). Waiting gives up after `waitMs` (`timeout`) or on `signal` (`aborted`).
  */
-function webLock(locks: LockManager, lockName: string, options: LockOptions, nextFence: () => number) {
+function webLock(locks: WebLocksLike, lockName: string, options: LockOptions, nextFence: () => number) {
   const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
   const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
   const { signal } = options;

@@ -93,10 +93,10 @@ return value`;
  *
  * @example
  * ```ts
- * import Redis from 'ioredis';
+ * import { Redis } from 'ioredis';
  * import { createRedisCoordinator } from 'authcharts/redis';
  *
- * const coordinator = createRedisCoordinator({ redis: new Redis(process.env.REDIS_URL) });
+ * const coordinator = createRedisCoordinator({ redis: new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') });
  * const actors = marketigerActors(api, { coordinator, sessionKey: 'reports-bot' });
  * const actor = createActor(marketigerMachine.provide({ actors })).start();
  * const link = coordinateSession(actor, coordinator, { sessionKey: 'reports-bot' });

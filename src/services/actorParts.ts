@@ -3,7 +3,6 @@
  * actor (plain, or coordinated with other holders of the session).
  */
 import { fromPromise } from 'xstate';
-import { coordinatedRefresh } from '../coordination/refresh.js';
 import type { CoordinationOptions } from '../coordination/types.js';
 import { AuthError } from '../errors.js';
 import type { CallOptions, TokenSet } from './types.js';
@@ -32,6 +31,8 @@ export function refreshTokensActor(
   return fromPromise<TokenSet, { refreshToken: string }>(async ({ input, signal }) => {
     if (!input.refreshToken) throw new AuthError('session_expired');
     if (!coordination) return refresh({ refreshToken: input.refreshToken }, { signal });
+    // Loaded on first use: an app without a coordinator does not bundle the coordinated path.
+    const { coordinatedRefresh } = await import('../coordination/refresh.js');
     return coordinatedRefresh(
       coordination,
       input.refreshToken,

@@ -2,7 +2,7 @@
  * Reading JWT claims without verifying them: the client never holds the signing key, and it only
  * needs `exp` to plan a refresh. The server stays the judge of a token's validity.
  */
-import { decodeJwt } from 'jose';
+import { decodeJwt } from 'jose/jwt/decode';
 
 /** The `exp` claim of a JWT in epoch ms (server clock), `null` when the token has none, `undefined` when it is not a JWT. */
 export function readJwtExpiry(token: string): number | null | undefined {

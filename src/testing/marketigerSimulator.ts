@@ -15,7 +15,9 @@
  * checks this list; the service (`src/services/marketigerParse.ts`) reads every variant.
  */
 import { randomBytes } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { JWTExpired } from 'jose/errors';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import {
   type RouteKey,
   type SimFault,
@@ -325,7 +327,7 @@ export async function startMarketigerSimulator(
       const user = typeof payload.email === 'string' ? findUser(payload.email) : undefined;
       return user ?? refuse('invalid');
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired && typeof error.payload.exp === 'number') {
+      if (error instanceof JWTExpired && typeof error.payload.exp === 'number') {
         return refuse({ expiredAt: error.payload.exp * 1000 });
       }
       return refuse('invalid');

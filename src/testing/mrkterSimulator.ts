@@ -16,7 +16,8 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import type { MrkterIdentity } from '../services/types.js';
 import {
   type RouteKey,
