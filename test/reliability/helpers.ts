@@ -114,7 +114,11 @@ export function untilAnswered(
   return until(() => answered() >= n, `${n} answer(s) ${status} on ${route} (${answered()} so far)`);
 }
 
-/** The actor system's pending delayed events (`after` timers, delayed sends): the event type and ms until due. */
+/**
+ * The actor system's pending delayed events (`after` timers, delayed sends): the event type and ms
+ * until due on the wall clock (under a `SimulatedClock`, whose time `Date` does not follow, this is
+ * the delay as armed).
+ */
 export function pendingTimers(actor: AnyActorRef): { event: string; dueInMs: number }[] {
   const scheduled = actor.system.getSnapshot()._scheduledEvents;
   return Object.values(scheduled).map(({ event, startedAt, delay }) => ({
