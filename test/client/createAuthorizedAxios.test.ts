@@ -52,7 +52,7 @@ async function signedInMarketiger(options: Parameters<typeof startMarketigerSimu
     email: MARKETIGER_DEMO_USER.email,
     password: MARKETIGER_DEMO_USER.password,
   });
-  await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: 5000 });
+  await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: 10_000 });
   return { sim, actor, subject: createAuthorizedAxios(actor, { baseURL: sim.baseURL }) };
 }
 
@@ -268,9 +268,9 @@ describe('createAuthorizedAxios with the Mrkter machine', () => {
     cleanups.push(() => actor.stop());
     const single = defaultMrkterUsers.find((u) => u.identities.length === 1)!;
     actor.send({ type: 'auth.login', username: single.username, password: single.password });
-    await waitFor(actor, (s) => s.matches('awaitingCode'), { timeout: 5000 });
+    await waitFor(actor, (s) => s.matches('awaitingCode'), { timeout: 10_000 });
     actor.send({ type: 'code.submit', code: sim.lastCode()! });
-    await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: 5000 });
+    await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: 10_000 });
     return { actor, subject: createAuthorizedAxios(actor, { baseURL: sim.apiUrl }) };
   }
 

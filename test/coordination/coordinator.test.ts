@@ -2,8 +2,8 @@
  * The in-memory coordinator's contract (the Redis one is held to the same in redis.test.ts), and the
  * link's handling of late and own notices.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createActor, fromPromise } from 'xstate';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromPromise, waitFor } from 'xstate';
 import { coordinateSession } from '../../src/coordination/coordinateSession.js';
 import { createMemoryCoordinator } from '../../src/coordination/memory.js';
 import type { SharedSession } from '../../src/coordination/types.js';
@@ -59,7 +59,7 @@ describe('createMemoryCoordinator', () => {
     const stuck = await subject.lock('k', { ttlMs: 50 });
 
     // Act
-    const next = await subject.lock('k', { waitMs: 1_000 });
+    const next = await subject.lock('k', { waitMs: 10_000 });
     const late = await subject.write('k', session('late'), { fence: stuck.fence });
     await stuck.release(); // frees nothing: the lock is another holder's now
     const blocked = subject.lock('k', { waitMs: 50 });
@@ -153,13 +153,14 @@ describe('coordinateSession', () => {
     cleanup.push(() => link.stop());
     await link.ready;
 
-    // Act
+    // Act: each step once its notice was heard
     actor.send({ type: 'auth.login', email: 'a@example.com', password: 'pw' });
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(actor, (s) => s.matches('signedIn'), { timeout: 10_000 });
+    await vi.waitFor(() => expect(notices).toContain('updated'), { timeout: 10_000 });
     actor.send({ type: 'auth.logout' });
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(notices).toContain('signedOut'), { timeout: 10_000 });
 
-    // Assert
+    // Assert: once each (the stored version counts every write: one sign-in, one sign-out)
     expect(notices).toEqual(['updated', 'signedOut']);
     expect(await coordinator.read('k')).toMatchObject({ status: 'signedOut', version: 2 });
     expect(JSON.stringify(await coordinator.read('k'))).not.toContain('access-1');

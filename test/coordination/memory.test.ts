@@ -47,11 +47,13 @@ async function marketigerHolders(
   const holders = [0, 1].map(() => {
     const actor = createActor(machine, { clock: createUnrefClock() }).start();
     cleanup.push(() => actor.stop());
+    let ready = Promise.resolve();
     if (coordinator && options.link !== false) {
       const link = coordinateSession(actor, coordinator, { sessionKey: SESSION_KEY });
       cleanup.push(() => link.stop());
+      ready = link.ready;
     }
-    return { actor, http: createAuthorizedAxios(actor, { baseURL: sim.baseURL }) };
+    return { actor, ready, http: createAuthorizedAxios(actor, { baseURL: sim.baseURL }) };
   });
   return holders as [(typeof holders)[0], (typeof holders)[0]];
 }
@@ -62,7 +64,7 @@ function signInMarketiger(actor: AnyActorRef) {
     email: MARKETIGER_DEMO_USER.email,
     password: MARKETIGER_DEMO_USER.password,
   });
-  return waitFor(actor, (s) => s.matches('signedIn'), { timeout: 10_000 });
+  return waitFor(actor, (s) => s.matches('signedIn'), { timeout: 20_000 });
 }
 
 /** Many GETs through each client at once; what each ended with. */
@@ -87,7 +89,7 @@ describe('Marketiger: two actors, one process, one session (in-memory coordinato
 
     // Act
     await signInMarketiger(a.actor);
-    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 5_000 });
+    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 20_000 });
 
     // Assert
     expect(sim.requestCount(marketigerRoutes.login)).toBe(1);
@@ -101,7 +103,7 @@ describe('Marketiger: two actors, one process, one session (in-memory coordinato
     cleanup.push(() => sim.close());
     const [a, b] = await marketigerHolders(sim, { coordinator: createMemoryCoordinator() });
     await signInMarketiger(a.actor);
-    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 5_000 });
+    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 20_000 });
     const before = a.actor.getSnapshot().context.accessToken;
     // The refresh takes a while, so the second holder's 401s arrive while the first one refreshes.
     sim.injectFault(marketigerRoutes.refreshToken, { kind: 'latency', ms: 300, times: 1 });
@@ -127,7 +129,7 @@ describe('Marketiger: two actors, one process, one session (in-memory coordinato
     const shared = createMemoryCoordinator();
     const [a, b] = await marketigerHolders(sim, { coordinator: shared });
     await signInMarketiger(a.actor);
-    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 5_000 });
+    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 20_000 });
     const [c, d] = await marketigerHolders(sim);
     const stored = await shared.read(SESSION_KEY);
     if (stored?.status !== 'signedIn') throw new Error('no stored session');
@@ -170,18 +172,18 @@ describe('Marketiger: two actors, one process, one session (in-memory coordinato
     const coordinator = createMemoryCoordinator();
     const [a, b] = await marketigerHolders(sim, { coordinator });
     await signInMarketiger(a.actor);
-    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 5_000 });
+    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 20_000 });
 
     // Act
     b.actor.send({ type: 'auth.logout' });
 
     // Assert
     expect(b.actor.getSnapshot().matches('signedOut')).toBe(true);
-    await waitFor(a.actor, (s) => s.matches('signedOut'), { timeout: 5_000 });
+    await waitFor(a.actor, (s) => s.matches('signedOut'), { timeout: 20_000 });
     expect(a.actor.getSnapshot().context.error?.kind).toBe('signed_out');
     expect((await coordinator.read(SESSION_KEY))?.status).toBe('signedOut');
     const [late] = await marketigerHolders(sim, { coordinator });
-    await new Promise((r) => setTimeout(r, 50));
+    await late.ready; // the stored session was read and, had it been a sign-in, handed over
     expect(late.actor.getSnapshot().matches('signedOut')).toBe(true);
   });
 });
@@ -210,10 +212,10 @@ describe('Mrkter: two actors, one process, one session (in-memory coordinator)',
     cleanup.push(() => sim.close());
     const [a, b] = await mrkterHolders(sim, createMemoryCoordinator());
     a.actor.send({ type: 'auth.login', username: 'single@mrkter.test', password: 'single-password' });
-    await waitFor(a.actor, (s) => s.matches('awaitingCode'), { timeout: 10_000 });
+    await waitFor(a.actor, (s) => s.matches('awaitingCode'), { timeout: 20_000 });
     a.actor.send({ type: 'code.submit', code: sim.lastCode() ?? '' });
-    await waitFor(a.actor, (s) => s.matches('signedIn'), { timeout: 10_000 });
-    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 5_000 });
+    await waitFor(a.actor, (s) => s.matches('signedIn'), { timeout: 20_000 });
+    await waitFor(b.actor, (s) => s.matches('signedIn'), { timeout: 20_000 });
     const grants = () => sim.tokenRequests.filter((r) => r.params['grant_type'] === 'refresh_token').length;
     sim.injectFault(mrkterRoutes.token, { kind: 'latency', ms: 300, times: 1 });
     sim.expireAccessTokens();

@@ -103,7 +103,8 @@ function requestsBefore(path: GeneratedPath, index: number, routeOf: (actor: str
 async function fireTimeout(arrived: () => boolean, timeoutMs: number) {
   const giveUpAt = performance.now() + 15_000;
   while (!arrived()) {
-    if (performance.now() > giveUpAt) throw new Error('the request meant to hang never reached the simulator');
+    if (performance.now() > giveUpAt)
+      throw new Error('the request meant to hang never reached the simulator');
     await realDelay(2);
   }
   await vi.advanceTimersByTimeAsync(timeoutMs);

@@ -2,10 +2,22 @@
  * Shared arrangements of the reliability catalogue (RELIABILITY.md): real services, machines and the
  * authorized client against the simulators on loopback. Nothing here fakes HTTP; the only stand-ins
  * are XState clocks (`SimulatedClock`) where a test must step the machine's own timers.
+ *
+ * Time in these tests (issue 19): a test waits for an observable event (a request reaching the
+ * simulator, an answer in its log, a state), never for a real delay that hopes to be long enough.
+ * Real-time bounds (`SAFETY_NET_MS`) are only safety nets, generous for two busy cores. A check that
+ * nothing more happens asserts that nothing can happen (`expectIdle`) instead of watching for a while.
  */
 import { inspect } from 'node:util';
 import { expect } from 'vitest';
-import { type Actor, type AnyActorLogic, createActor, type SimulatedClock, waitFor } from 'xstate';
+import {
+  type Actor,
+  type AnyActorLogic,
+  type AnyActorRef,
+  createActor,
+  type SimulatedClock,
+  waitFor,
+} from 'xstate';
 import { createAuthorizedAxios } from '../../src/client/createAuthorizedAxios.js';
 import { createUnrefClock } from '../../src/clock.js';
 import { AuthError, isAuthError } from '../../src/errors.js';
@@ -27,6 +39,7 @@ import {
   mrkterRoutes,
   startMrkterSimulator,
 } from '../../src/testing/mrkterSimulator.js';
+import type { SimLogEntry } from '../../src/testing/simServer.js';
 
 export const HOUR = 60 * 60 * 1000;
 export const demo = { email: MARKETIGER_DEMO_USER.email, password: MARKETIGER_DEMO_USER.password };
@@ -46,7 +59,91 @@ export async function runCleanups(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The real-time bound of every wait for an event that must come: a safety net (on two busy cores a
+ * sign-in can take seconds), never what a test relies on. Within vitest's testTimeout of 20 s.
+ */
+export const SAFETY_NET_MS = 10_000;
+
+/** The real `setTimeout`, even when a test fakes the global one. */
+const realSetTimeout = globalThis.setTimeout;
+
+/**
+ * Waits until `check()` holds, polling every few ms on the real timers; fails naming `what` after
+ * `timeout` (a safety net). Polling in the process that runs the simulators sees an event (a request
+ * arriving) within one poll, before any timer the event itself starts (a latency fault of 100 ms
+ * or more): the next poll is due before that timer is.
+ */
+export async function until(check: () => boolean, what: string, timeout = SAFETY_NET_MS): Promise<void> {
+  const deadline = performance.now() + timeout;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => realSetTimeout(resolve, 2));
+  }
+}
+
+/**
+ * Waits until the simulator has received `n` requests on `route`. A request is counted when it
+ * arrives, before any fault (latency, hang) and before it is answered: "the request is in flight".
+ */
+export function untilRequests(
+  sim: { requestCount(route: string): number },
+  route: string,
+  n = 1,
+  timeout = SAFETY_NET_MS,
+) {
+  return until(
+    () => sim.requestCount(route) >= n,
+    `${n} request(s) on ${route} (${sim.requestCount(route)} so far)`,
+    timeout,
+  );
+}
+
+/**
+ * Waits until the simulator has answered `n` requests on `route` with `status` (its log records a
+ * request when it is answered, dropped or left hanging): e.g. "the server finished the rotation",
+ * even when the client stopped listening.
+ */
+export function untilAnswered(
+  sim: { readonly log: readonly SimLogEntry[] },
+  route: string,
+  status: SimLogEntry['status'],
+  n = 1,
+) {
+  const answered = () => sim.log.filter((entry) => entry.route === route && entry.status === status).length;
+  return until(() => answered() >= n, `${n} answer(s) ${status} on ${route} (${answered()} so far)`);
+}
+
+/**
+ * The actor system's pending delayed events (`after` timers, delayed sends): the event type and ms
+ * until due on the wall clock (under a `SimulatedClock`, whose time `Date` does not follow, this is
+ * the delay as armed).
+ */
+export function pendingTimers(actor: AnyActorRef): { event: string; dueInMs: number }[] {
+  const scheduled = actor.system.getSnapshot()._scheduledEvents;
+  return Object.values(scheduled).map(({ event, startedAt, delay }) => ({
+    event: event.type,
+    dueInMs: startedAt + delay - Date.now(),
+  }));
+}
+
+/**
+ * Asserts that the actor cannot send a request by itself (before `timersBeyondMs` from now): no
+ * invoked or spawned child is running (no request of its own in flight) and no delayed event is due
+ * before then (default: none pending at all). It replaces "wait a while, then check that nothing more
+ * was sent": once nothing can send, what a simulator counted for the requests the test awaited is
+ * final, and a negative check needs no waiting (nor can it pass only because the wait was short).
+ */
+export function expectIdle(actor: AnyActorRef, options: { timersBeyondMs?: number } = {}): void {
+  const { timersBeyondMs = Number.POSITIVE_INFINITY } = options;
+  const snapshot = actor.getSnapshot() as { children: Record<string, unknown>; value: unknown };
+  const what = JSON.stringify(snapshot.value);
+  expect(Object.keys(snapshot.children), `children still running in ${what}`).toEqual([]);
+  expect(
+    pendingTimers(actor).filter((timer) => timer.dueInMs < timersBeyondMs),
+    `timers due within ${timersBeyondMs} ms in ${what}`,
+  ).toEqual([]);
+}
 
 /** Awaits a promise that must reject, and hands back the rejection (any value). */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -148,7 +245,7 @@ export async function signedInMarketiger(
   const { sim, api } = await marketiger(options.sim, options.api);
   const actor = marketigerActor(api, options.input, options.clock);
   actor.send({ type: 'auth.login', ...demo });
-  await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: 5_000 });
+  await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: SAFETY_NET_MS });
   const http = createAuthorizedAxios(actor, { baseURL: sim.baseURL, ...options.client });
   return { sim, api, actor, http };
 }
@@ -189,18 +286,18 @@ export async function signedInMrkter(
   const { sim, api } = await mrkter(options.sim, options.api);
   const actor = mrkterActor(api, options.input, options.clock);
   actor.send({ type: 'auth.login', username: single.username, password: single.password });
-  await waitFor(actor, (s) => s.matches('awaitingCode'), { timeout: 5_000 });
+  await waitFor(actor, (s) => s.matches('awaitingCode'), { timeout: SAFETY_NET_MS });
   actor.send({ type: 'code.submit', code: sim.lastCode()! });
-  await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: 5_000 });
+  await waitFor(actor, (s) => s.matches({ signedIn: 'active' }), { timeout: SAFETY_NET_MS });
   const http = createAuthorizedAxios(actor, { baseURL: sim.apiUrl });
   return { sim, api, actor, http };
 }
 
-/** Waits for a snapshot that matches, at most `timeout` ms (default 3 s). */
+/** Waits for a snapshot that matches, at most `timeout` ms (a safety net, default `SAFETY_NET_MS`). */
 export function settle<T extends AnyActorLogic>(
   actor: Actor<T>,
   predicate: (snapshot: ReturnType<Actor<T>['getSnapshot']>) => boolean,
-  timeout = 3_000,
+  timeout = SAFETY_NET_MS,
 ) {
   return waitFor(actor, predicate, { timeout });
 }

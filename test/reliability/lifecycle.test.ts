@@ -19,6 +19,7 @@ import { marketigerRoutes } from '../../src/testing/marketigerSimulator.js';
 import {
   defer,
   demo,
+  expectIdle,
   HOUR,
   marketiger,
   marketigerActor,
@@ -28,10 +29,14 @@ import {
   settle,
   signedInMarketiger,
   signedInMrkter,
-  sleep,
+  until,
+  untilAnswered,
+  untilRequests,
 } from './helpers.js';
 
 const { refreshToken: REFRESH, getProjects: PROJECTS } = marketigerRoutes;
+/** L2's safety net for the child process (starting Node with tsx takes seconds on busy cores). */
+const CHILD_LIMIT_MS = 20_000;
 
 afterEach(async () => {
   vi.useRealTimers();
@@ -69,16 +74,19 @@ describe('Lifecycle', () => {
     await settle(subject, (s) => s.matches({ signedIn: 'active' }));
     sim.injectFault(REFRESH, { kind: 'latency', ms: 300, times: 1 });
     subject.send({ type: 'auth.refresh' });
-    await sleep(50);
+    await untilRequests(sim, REFRESH, 1); // the refresh is in flight: the server holds it 300 ms
     let changes = 0;
     subject.subscribe(() => changes++);
 
     // act
     subject.send({ type: 'auth.logout' });
     const afterLogout = changes;
-    await sleep(450);
+    // the aborted call settles, and the server sends its late answer (into a closed connection)
+    await until(() => outcomes.length > 0, 'the refresh call to settle');
+    await untilAnswered(sim, REFRESH, 200);
 
     // assert
+    expectIdle(subject);
     expect(outcomes).toEqual(['aborted']);
     expect(subject.getSnapshot().matches('signedOut')).toBe(true);
     expect(subject.getSnapshot().context.accessToken).toBeNull();
@@ -94,7 +102,7 @@ describe('Lifecycle', () => {
     // act
     const started = performance.now();
     const child = spawn(process.execPath, ['--import', 'tsx', script, sim.baseURL], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     defer(() => child.exitCode === null && child.kill('SIGKILL'));
     let stdout = '';
@@ -105,8 +113,13 @@ describe('Lifecycle', () => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
+    // the child stops its actor once its refresh has reached the simulator (which never answers it)
+    untilRequests(sim, REFRESH, 1, CHILD_LIMIT_MS).then(
+      () => child.stdin.end('refresh arrived\n'),
+      () => child.stdin.end(),
+    );
     const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => resolve(null), 8_000);
+      const timer = setTimeout(() => resolve(null), CHILD_LIMIT_MS);
       child.on('exit', (exitCode) => {
         clearTimeout(timer);
         resolve(exitCode);
@@ -116,7 +129,7 @@ describe('Lifecycle', () => {
 
     // assert
     expect(code, `the child did not exit by itself: ${stderr}`).toBe(0);
-    expect(exitMs).toBeLessThan(8_000);
+    expect(exitMs).toBeLessThan(CHILD_LIMIT_MS);
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
       inFlight: true,
       refreshOutcome: 'aborted',
@@ -124,7 +137,7 @@ describe('Lifecycle', () => {
       status: 'stopped',
     });
     expect(sim.refreshCount).toBe(1);
-  }, 15_000);
+  }, 40_000); // twice the child's limit
 
   it('L3: restoring a session whose access token expired (refresh token valid) refreshes exactly once and re-arms the timers from the new expiry', async () => {
     // arrange: a session saved, and two hours later (both clocks) restored
@@ -158,9 +171,10 @@ describe('Lifecycle', () => {
       mrkterSubject,
       (s) => s.matches({ signedIn: 'active' }) && s.context.accessToken !== msaved.context.accessToken,
     );
-    await sleep(200);
 
-    // assert
+    // assert: nothing is in flight and no refresh is due for a long while, so the counts are final
+    expectIdle(subject, { timersBeyondMs: 30 * 60_000 });
+    expectIdle(mrkterSubject, { timersBeyondMs: 30 * 60_000 });
     expect(sim.refreshCount).toBe(1);
     expect(mrkterRefreshes(msim)).toHaveLength(1);
     for (const { context } of [subject.getSnapshot(), mrkterSubject.getSnapshot()]) {
@@ -185,9 +199,9 @@ describe('Lifecycle', () => {
     });
     defer(() => subject.stop());
     const expired = await settle(subject, (s) => s.matches('sessionExpired'));
-    await sleep(100);
 
-    // assert
+    // assert: nothing is in flight or scheduled that could still call the server
+    expectIdle(subject);
     expect(expired.context.error?.kind).toBe('session_expired');
     expect(expired.context.refreshToken).toBeNull();
     expect(sim.refreshCount).toBe(0);
@@ -225,8 +239,8 @@ describe('Lifecycle', () => {
       expect(snapshot.matches('signedOut'), name).toBe(true);
       expect(snapshot.context.error?.kind, name).toBe('signed_out');
       expect(snapshot.context.accessToken, name).toBeNull();
+      expectIdle(subject!); // nothing started that could still call the server
     }
-    await sleep(100);
     expect(sim.refreshCount).toBe(0);
   });
 
@@ -297,9 +311,9 @@ describe('Lifecycle', () => {
 
     // act
     const responses = await Promise.all([http.get(projectsPath), http.get(projectsPath)]);
-    await sleep(100);
 
-    // assert
+    // assert: the refresh is done and the next one is far off, so the counts are final
+    expectIdle(actor, { timersBeyondMs: 30 * 60_000 });
     expect(responses.map((r) => r.status)).toEqual([200, 200]);
     expect(sim.refreshCount).toBe(1);
     expect(sim.requestCount(PROJECTS)).toBe(2);

@@ -10,6 +10,7 @@ import {
   authErrorOf,
   currentAccountPath,
   demo,
+  expectIdle,
   expectNoSecret,
   exposure,
   marketiger,
@@ -23,8 +24,12 @@ import {
   signedInMarketiger,
   signedInMrkter,
   single,
-  sleep,
+  untilAnswered,
+  untilRequests,
 } from './helpers.js';
+
+/** Far beyond any step of these tests: a session's own refresh timer is due later than this. */
+const LATER = 30 * 60_000;
 
 const { login: LOGIN, refreshToken: REFRESH, getProjects: PROJECTS } = marketigerRoutes;
 const { token: TOKEN, currentAccount: CURRENT, authenticate: AUTHENTICATE, sms: SMS } = mrkterRoutes;
@@ -88,9 +93,10 @@ describe('Protocol', () => {
     mactor.send({ type: 'auth.refresh' });
     const expired = await settle(actor, (s) => s.matches('sessionExpired'));
     const mexpired = await settle(mactor, (s) => s.matches('sessionExpired'));
-    await sleep(300);
 
-    // assert
+    // assert: nothing in flight or scheduled could still send a refresh
+    expectIdle(actor);
+    expectIdle(mactor);
     for (const snapshot of [expired, mexpired]) {
       expect(snapshot.context.error?.kind).toBe('session_expired');
       expect(snapshot.context.accessToken).toBeNull();
@@ -134,9 +140,9 @@ describe('Protocol', () => {
     // act
     const first = await authErrorOf(http.get(projectsPath));
     const second = await authErrorOf(http.get(projectsPath));
-    await sleep(200);
 
     // assert
+    expectIdle(actor);
     expect(first.kind).toBe('session_expired');
     expect(second.kind).toBe('session_expired');
     expect(actor.getSnapshot().matches('sessionExpired')).toBe(true);
@@ -151,9 +157,9 @@ describe('Protocol', () => {
 
     // act
     const error = await authErrorOf(http.get(projectsPath));
-    await sleep(200);
 
     // assert
+    expectIdle(actor, { timersBeyondMs: LATER });
     expect(error).toMatchObject({ kind: 'session_expired', status: 401 });
     expect(sim.refreshCount).toBe(1);
     expect(sim.requestCount(PROJECTS)).toBe(2);
@@ -174,9 +180,9 @@ describe('Protocol', () => {
 
     // act
     const error = await authErrorOf(http.get(projectsPath));
-    await sleep(100);
 
     // assert
+    expectIdle(actor, { timersBeyondMs: LATER });
     expect(error).toMatchObject({ kind: 'no_permission', status: 403 });
     expect(sim.refreshCount).toBe(0);
     expect(actor.getSnapshot().matches({ signedIn: 'active' })).toBe(true);
@@ -227,9 +233,10 @@ describe('Protocol', () => {
     const out = await settle(subject, (s) => s.matches('signedOut') && s.context.error !== null);
     actor.send({ type: 'auth.refresh' });
     const expired = await settle(actor, (s) => s.matches('sessionExpired'));
-    await sleep(300);
 
-    // assert
+    // assert: neither actor has anything in flight or scheduled that could send again
+    expectIdle(subject);
+    expectIdle(actor);
     expect(out.context.error).toMatchObject({ kind: 'no_permission', status: 401 });
     expect(blockedSim.requestCount(TOKEN)).toBe(1);
     expect(expired.context.error).toMatchObject({ kind: 'session_expired', status: 401 });
@@ -244,7 +251,8 @@ describe('Protocol', () => {
 
     // act
     const pending = http.get(projectsPath);
-    await sleep(50);
+    // the request reached the server, which holds it 200 ms before it checks the token
+    await untilRequests(sim, PROJECTS, 1);
     sim.expireAccessTokens();
     const response = await pending;
 
@@ -262,8 +270,9 @@ describe('Protocol', () => {
         sim: { now: () => Date.now() + offset, accessTokenTtlMs: 4 * 60_000 },
       });
 
-      // act
-      await sleep(200);
+      // act: with the skew corrected, no refresh is under way or due soon (an uncorrected skew would
+      // make the token look expired, or nearly so, and the machine refresh at once)
+      expectIdle(actor, { timersBeyondMs: 60_000 });
       const responses = await Promise.all(Array.from({ length: 5 }, () => http.get(projectsPath)));
 
       // assert
@@ -285,7 +294,8 @@ describe('Protocol', () => {
     // act
     actor.send({ type: 'auth.refresh' });
     const backingOff = await settle(actor, (s) => s.matches({ signedIn: 'backingOff' }));
-    await sleep(500); // the server has now spent the old refresh token and issued one nobody received
+    // the server has now spent the old refresh token and issued one nobody received
+    await untilAnswered(sim, REFRESH, 200);
     actor.send({ type: 'auth.refresh' });
     const expired = await settle(actor, (s) => s.matches('sessionExpired'));
 
@@ -358,7 +368,7 @@ describe('Protocol', () => {
     const { sim, actor } = await signedInMarketiger({ input: { refreshTokenTtlMs: 300 } });
 
     // act
-    const expired = await settle(actor, (s) => s.matches('sessionExpired'), 2_000);
+    const expired = await settle(actor, (s) => s.matches('sessionExpired'));
 
     // assert
     expect(expired.context.error?.kind).toBe('session_expired');
@@ -392,7 +402,7 @@ describe('Protocol', () => {
     // act: a wrong code
     subject.send({ type: 'code.submit', code: '000000' });
     const wrong = await settle(subject, (s) => s.matches('awaitingCode') && s.context.error !== null);
-    await sleep(150);
+    expectIdle(subject); // no code is being sent, and no timer could send one
     const afterWrong = sim.requestCount(AUTHENTICATE);
     // a resend inside the server's cooldown
     await settle(subject, (s) => s.matches({ awaitingCode: 'resendReady' }));
@@ -405,7 +415,8 @@ describe('Protocol', () => {
     sim.advanceClock(6 * 60_000);
     subject.send({ type: 'code.submit', code: '424242' });
     const late = await settle(subject, (s) => s.matches('awaitingCode') && s.context.codeAttempts === 2);
-    await sleep(150);
+    // nothing is being sent; the only timer is the resend cooldown (to resendReady, which sends nothing)
+    expectIdle(subject, { timersBeyondMs: 5_000 });
 
     // assert
     expect(wrong.context.error?.kind).toBe('invalid_code');

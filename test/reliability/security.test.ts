@@ -31,11 +31,11 @@ import {
   projectsPath,
   rejectionOf,
   runCleanups,
+  SAFETY_NET_MS,
   settle,
   signedInMarketiger,
   signedInMrkter,
   single,
-  sleep,
 } from './helpers.js';
 
 const { login: LOGIN, refreshToken: REFRESH, getProjects: PROJECTS } = marketigerRoutes;
@@ -366,7 +366,7 @@ describe('Security', () => {
       clock: createUnrefClock(),
     });
     defer(() => restored.stop());
-    await waitFor(restored, (s) => s.matches({ signedIn: 'active' }), { timeout: 2_000 });
+    await waitFor(restored, (s) => s.matches({ signedIn: 'active' }), { timeout: SAFETY_NET_MS });
     const subject = createAuthorizedAxios(restored, { baseURL: sim.apiUrl });
 
     // act
@@ -567,11 +567,11 @@ describe('Security', () => {
     // act
     await http.get(projectsPath);
     await mhttp.get(currentAccountPath);
+    const tokens = [actor.getSnapshot().context.refreshToken, mactor.getSnapshot().context.refreshToken];
     actor.send({ type: 'auth.refresh' });
     mactor.send({ type: 'auth.refresh' });
-    await sleep(100);
-    await settle(actor, (s) => s.matches({ signedIn: 'active' }));
-    await settle(mactor, (s) => s.matches({ signedIn: 'active' }));
+    await settle(actor, (s) => s.matches({ signedIn: 'active' }) && s.context.refreshToken !== tokens[0]);
+    await settle(mactor, (s) => s.matches({ signedIn: 'active' }) && s.context.refreshToken !== tokens[1]);
 
     // assert
     const secrets = [
