@@ -117,8 +117,8 @@ async function burst(http: AxiosInstance, size: number): Promise<number> {
 }
 
 /**
- * One round for one client: an uncounted burst that (re)opens the connections (the simulator closes idle
- * ones after 2 s, and the other clients' rounds take longer than that), then the valid burst, then the
+ * One round for one client: an uncounted burst that (re)opens the connections (an idle one is closed after
+ * 5 s, and the other clients' rounds may take longer than that), then the valid burst, then the
  * expired one: both timed bursts run on the same warm connections.
  */
 async function stormRound(contender: Contender, size: number) {

@@ -314,7 +314,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 2000;
+  // Idle keep-alive connections are closed after 10 s: longer than the 5 s a Node client keeps an idle
+  // socket by default (the global agent's `timeout`), so a client never reuses a socket the server is
+  // closing at that moment; that race answers a request with ECONNRESET on a busy machine.
+  server.keepAliveTimeout = 10_000;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
