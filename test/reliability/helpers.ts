@@ -1,5 +1,5 @@
 /**
- * Shared arrangements of the reliability catalogue (RELIABILITY.md): real services, machines and the
+ * Shared arrangements of the reliability catalogue (docs/reliability.md): real services, machines and the
  * authorized client against the simulators on loopback. Nothing here fakes HTTP; the only stand-ins
  * are XState clocks (`SimulatedClock`) where a test must step the machine's own timers.
  *

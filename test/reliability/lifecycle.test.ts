@@ -1,5 +1,5 @@
 /**
- * RELIABILITY.md, Lifecycle (L1–L7): logout and stop with work in flight, restoring persisted sessions,
+ * docs/reliability.md, Lifecycle (L1–L7): logout and stop with work in flight, restoring persisted sessions,
  * a day of refreshes and a sleeping laptop. Real services over loopback, except L6, a pure machine
  * test with stub actors on fake timers (a day of real time cannot pass in a test).
  */

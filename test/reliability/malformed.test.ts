@@ -1,5 +1,5 @@
 /**
- * RELIABILITY.md, Malformed responses (M1–M15): answers that are not what the providers document,
+ * docs/reliability.md, Malformed responses (M1–M15): answers that are not what the providers document,
  * injected into the simulators and read by the real services and machines over loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest';

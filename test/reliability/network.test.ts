@@ -1,5 +1,5 @@
 /**
- * RELIABILITY.md, Network (N1–N9): transport faults injected into the simulators, driven through the
+ * docs/reliability.md, Network (N1–N9): transport faults injected into the simulators, driven through the
  * real services, machines and authorized client over loopback.
  */
 import { createServer, type Server } from 'node:http';

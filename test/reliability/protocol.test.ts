@@ -1,5 +1,5 @@
 /**
- * RELIABILITY.md, Protocol (P1–P14): token rotation, refusals, 401 storms and loops, clock skew and
+ * docs/reliability.md, Protocol (P1–P14): token rotation, refusals, 401 storms and loops, clock skew and
  * the SMS step, driven through the real services, machines and authorized client over loopback.
  */
 import { decodeJwt } from 'jose';
@@ -301,7 +301,7 @@ describe('Protocol', () => {
 
     // assert: the retry (the only way to learn the outcome) is refused, and the session ends typed.
     // Note: the catalogue's "never two refreshes with one token" is read as never two *at once*; a retry
-    // after a timeout resends the token by design (DESIGN.md: network failures are retried with backoff).
+    // after a timeout resends the token by design (the README: a network failure during a refresh is retried with backoff).
     expect(backingOff.context.error?.kind).toBe('timeout');
     expect(expired.context.error?.kind).toBe('session_expired');
     expect(sim.refreshCount).toBe(2);

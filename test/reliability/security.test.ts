@@ -1,5 +1,5 @@
 /**
- * RELIABILITY.md, Security (S1–S8): secrets kept out of errors, snapshots, logs and URLs; base URLs,
+ * docs/reliability.md, Security (S1–S8): secrets kept out of errors, snapshots, logs and URLs; base URLs,
  * header values and credential routing checked, through the real services, machines and client.
  */
 import { inspect } from 'node:util';

@@ -35,7 +35,7 @@ const MFA_TOKEN = 'Canary-mfa-token-0123456789abcdef';
 const TIMEOUT_MS = 600;
 const WAIT = { timeout: 8_000 };
 
-/** The five transport and body faults of RELIABILITY.md, each once. */
+/** The five transport and body faults of docs/reliability.md, each once. */
 const faults: { name: string; fault: SimFault; kind: string }[] = [
   {
     name: '502 HTML',

@@ -116,7 +116,7 @@ function errorsWithin(value: unknown, out: string[] = []): string[] {
 /**
  * The findings of a scan as readable strings (`where: label`), empty when clean. Passwords and codes
  * are searched for everywhere; tokens and session ids in snapshots only inside an `error` (the context's or a child's),
- * since a signed-in snapshot legitimately holds the session it restores (DESIGN.md).
+ * since a signed-in snapshot legitimately holds the session it restores (README: Restoring a session).
  */
 export function scan(evidence: Evidence, secrets: SecretSet): string[] {
   const findings: string[] = [];
