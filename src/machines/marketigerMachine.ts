@@ -140,6 +140,15 @@ export const marketigerMachine = setup({
     // biome-ignore lint/suspicious/noConfusingVoidType: see above; the only way XState 5.33 keeps input optional
     input: {} as MarketigerInput | void,
     tags: {} as 'busy',
+    // Each invoked child by id, with the actor it runs: the declarations then name every child, rather
+    // than a string index that a callback actor beside promise actors does not fit (TS2411 under
+    // `skipLibCheck: false`).
+    children: {} as {
+      login: 'login';
+      checkProjectAccess: 'checkProjectAccess';
+      refreshTokens: 'refreshTokens';
+      resumeTimers: 'resumeTimers';
+    },
   },
   actors: {
     login: fromPromise<TokenSet, LoginInput>(async () => notProvided('login')),

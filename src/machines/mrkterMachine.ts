@@ -208,6 +208,17 @@ export const mrkterMachine = setup({
     // biome-ignore lint/suspicious/noConfusingVoidType: see above; the only way XState 5.33 keeps input optional
     input: {} as MrkterInput | void,
     tags: {} as 'busy',
+    // Each invoked child by id, with the actor it runs: the declarations then name every child, rather
+    // than a string index that a callback actor beside promise actors does not fit (TS2411 under
+    // `skipLibCheck: false`).
+    children: {} as {
+      login: 'login';
+      loadIdentities: 'loadIdentities';
+      requestCode: 'requestCode';
+      verifyCode: 'verifyCode';
+      refreshTokens: 'refreshTokens';
+      resumeTimers: 'resumeTimers';
+    },
   },
   actors: {
     login: fromPromise<TokenSet, { username: string; password: string }>(async () => notProvided('login')),

@@ -95,15 +95,14 @@ describe('path coverage', () => {
     expect(report.transitions).toMatchObject({ total: 3, covered: 2, uncovered: ['door.closed force #0'] });
   });
 
-  it('generates every path of both machines in under a second', () => {
+  // How long generation takes is a benchmark (`npm run bench`: path_generation_ms), taken side by side
+  // on a quiet machine; a timed assertion here failed on busy cores without anything being wrong.
+  it('generates paths for both machines', () => {
     // Act
-    const started = performance.now();
     const count = marketigerPaths().length + mrkterPaths().length;
-    const elapsedMs = performance.now() - started;
 
     // Assert
     expect(count).toBeGreaterThan(0);
-    expect(elapsedMs).toBeLessThan(1_000);
   });
 });
 
