@@ -1,5 +1,3 @@
-export type { CoverageCount, CoverageReport } from './coverage.js';
-export { activeStateIds, machineGraph, pathCoverage, transitionKey } from './coverage.js';
 export type {
   ContextFieldDescription,
   DescribeOptions,
@@ -26,6 +24,8 @@ export type {
 } from './mrkterSimulator.js';
 export { defaultMrkterUsers, mrkterRoutes, startMrkterSimulator } from './mrkterSimulator.js';
 export type {
+  CoverageCount,
+  CoverageReport,
   GeneratedPath,
   GeneratePathsOptions,
   PathSample,
@@ -34,9 +34,11 @@ export type {
   SampleEvent,
 } from './paths.js';
 export {
+  activeStateIds,
   atTime,
   generatePaths,
   idleScope,
+  machineGraph,
   marketigerEvents,
   marketigerPaths,
   marketigerSamples,
@@ -45,8 +47,10 @@ export {
   mrkterPaths,
   mrkterSamples,
   mrkterStateKey,
+  pathCoverage,
   sampleError,
   timerDelay,
+  transitionKey,
 } from './paths.js';
 export type {
   RouteKey,
