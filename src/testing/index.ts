@@ -6,8 +6,8 @@ export type {
   NamedUse,
   StateDescription,
   TransitionDescription,
-} from './diagram.js';
-export { describeMachine, machineToMermaid } from './diagram.js';
+} from '../diagram/index.js';
+export { describeMachine, machineToMermaid } from '../diagram/index.js';
 export type {
   MarketigerSimUser,
   MarketigerSimulator,
