@@ -3,20 +3,20 @@
  * actor can produce), the sample events and state key built from them, and {@link marketigerPaths}.
  */
 import type { AnyMachineSnapshot } from 'xstate';
-import type { AuthError } from '../../errors.js';
 import { type MarketigerInput, marketigerMachine } from '../../machines/marketigerMachine.js';
 import { MARKETIGER_DEMO_USER } from '../marketigerSimulator.js';
-import { type GeneratedPath, generatePaths, type PathSample } from './engine.js';
+import type { GeneratedPath, PathSample } from './engine.js';
 import {
+  actorErrors,
   done,
   errors,
+  expiredTokens,
   HOUR,
   MINUTE,
   type ProviderPathsOptions,
-  sampleError,
+  providerPaths,
   sharedSession,
   tokenSet,
-  transportKinds,
 } from './samples.js';
 
 /**
@@ -31,22 +31,13 @@ export const marketigerSamples = {
   /** An access token that outlives the 12 h session: the session's end comes before any refresh. */
   longLivedTokens: (now: number) => tokenSet(now, 24 * HOUR, 'long'),
   /** An access token already expired when it arrives (a clock far off). */
-  expiredTokens: (now: number) => tokenSet(now, -MINUTE, 'expired'),
+  expiredTokens,
   /** The tokens another holder of the session wrote (coordinated sessions). */
   shared: (now: number, currentToken?: unknown) => sharedSession(now, HOUR, currentToken),
   errors: {
-    login: (): AuthError[] => [
-      sampleError('invalid_credentials'),
-      sampleError('no_permission'),
-      ...transportKinds(),
-    ],
-    checkProjectAccess: (): AuthError[] => [
-      sampleError('no_project_access'),
-      sampleError('session_expired'),
-      sampleError('no_permission'),
-      ...transportKinds(),
-    ],
-    refreshTokens: (): AuthError[] => [sampleError('session_expired'), ...transportKinds()],
+    login: actorErrors('invalid_credentials', 'no_permission'),
+    checkProjectAccess: actorErrors('no_project_access', 'session_expired', 'no_permission'),
+    refreshTokens: actorErrors('session_expired'),
   },
 };
 
@@ -137,15 +128,10 @@ export function marketigerStateKey(snapshot: AnyMachineSnapshot): string {
  * ```
  */
 export function marketigerPaths(options: ProviderPathsOptions<MarketigerInput> = {}): GeneratedPath[] {
-  const now = options.now ?? Date.now();
-  const inputs = options.inputs ?? [{}, { projectId: marketigerSamples.projectId }];
-  return inputs.flatMap((input) =>
-    generatePaths(marketigerMachine, {
-      events: marketigerEvents,
-      stateKey: marketigerStateKey,
-      input,
-      now,
-      namePrefix: input.projectId ? `[project ${input.projectId}] ` : '',
-    }),
-  );
+  return providerPaths(marketigerMachine, options, {
+    events: marketigerEvents,
+    stateKey: marketigerStateKey,
+    inputs: [{}, { projectId: marketigerSamples.projectId }],
+    namePrefix: (input) => (input.projectId ? `[project ${input.projectId}] ` : ''),
+  });
 }

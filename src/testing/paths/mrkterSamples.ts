@@ -3,21 +3,20 @@
  * kind each actor can produce), the sample events and state key built from them, and {@link mrkterPaths}.
  */
 import type { AnyMachineSnapshot } from 'xstate';
-import type { AuthError } from '../../errors.js';
 import { type MrkterInput, mrkterMachine } from '../../machines/mrkterMachine.js';
 import type { MrkterIdentity } from '../../services/types.js';
 import { defaultMrkterUsers } from '../mrkterSimulator.js';
-import { type GeneratedPath, generatePaths, type PathSample } from './engine.js';
+import type { GeneratedPath, PathSample } from './engine.js';
 import {
+  actorErrors,
   done,
   errors,
+  expiredTokens,
   HOUR,
-  MINUTE,
   type ProviderPathsOptions,
-  sampleError,
+  providerPaths,
   sharedSession,
   tokenSet,
-  transportKinds,
 } from './samples.js';
 
 function identitiesOf(username: string): MrkterIdentity[] {
@@ -42,9 +41,9 @@ export const mrkterSamples = {
     none: [] as MrkterIdentity[],
   },
   code: '123456',
-  /** The seed's access tokens live 23 h. */
+  /** The access tokens of the Mrkter authorization guide live 23 h. */
   tokens: (now: number) => tokenSet(now, 23 * HOUR, 'fresh'),
-  expiredTokens: (now: number) => tokenSet(now, -MINUTE, 'expired'),
+  expiredTokens,
   /** The session another holder wrote: tokens with the account and session ids (coordinated sessions). */
   shared: (now: number, currentToken?: unknown) =>
     sharedSession(now, 23 * HOUR, currentToken, {
@@ -52,31 +51,15 @@ export const mrkterSamples = {
       sessionId: 'session-shared',
     }),
   errors: {
-    login: (): AuthError[] => [
-      sampleError('invalid_credentials', { status: 403 }),
-      sampleError('too_many_attempts'),
-      sampleError('no_permission', { status: 401 }),
-      ...transportKinds(),
-    ],
-    loadIdentities: (): AuthError[] => [
-      sampleError('no_identities'),
-      sampleError('session_expired'),
-      sampleError('no_permission'),
-      ...transportKinds(),
-    ],
-    requestCode: (): AuthError[] => [
-      sampleError('session_expired'),
-      sampleError('no_permission'),
-      // `Retry-After: 0`: the resend is available at once.
-      sampleError('rate_limited', { retryAfterMs: 0 }),
-      ...transportKinds(),
-    ],
-    verifyCode: (): AuthError[] => [
-      sampleError('invalid_code'),
-      sampleError('session_expired'),
-      ...transportKinds(),
-    ],
-    refreshTokens: (): AuthError[] => [sampleError('session_expired', { status: 403 }), ...transportKinds()],
+    login: actorErrors(['invalid_credentials', { status: 403 }], 'too_many_attempts', [
+      'no_permission',
+      { status: 401 },
+    ]),
+    loadIdentities: actorErrors('no_identities', 'session_expired', 'no_permission'),
+    // `Retry-After: 0`: the resend is available at once.
+    requestCode: actorErrors('session_expired', 'no_permission', ['rate_limited', { retryAfterMs: 0 }]),
+    verifyCode: actorErrors('invalid_code', 'session_expired'),
+    refreshTokens: actorErrors(['session_expired', { status: 403 }]),
   },
 };
 
@@ -169,9 +152,9 @@ export function mrkterStateKey(snapshot: AnyMachineSnapshot): string {
  * ```
  */
 export function mrkterPaths(options: ProviderPathsOptions<MrkterInput> = {}): GeneratedPath[] {
-  const now = options.now ?? Date.now();
-  const inputs = options.inputs ?? [{}];
-  return inputs.flatMap((input) =>
-    generatePaths(mrkterMachine, { events: mrkterEvents, stateKey: mrkterStateKey, input, now }),
-  );
+  return providerPaths(mrkterMachine, options, {
+    events: mrkterEvents,
+    stateKey: mrkterStateKey,
+    inputs: [{}],
+  });
 }

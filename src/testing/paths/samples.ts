@@ -3,11 +3,11 @@
  * throw them, token answers and shared sessions at a given virtual time, and the options of the
  * provider path functions.
  */
-import type { EventObject } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import type { SharedSession } from '../../coordination/types.js';
 import { AuthError, type AuthErrorKind } from '../../errors.js';
 import type { TokenSet } from '../../services/types.js';
-import type { PathSample, SampleEvent } from './engine.js';
+import { type GeneratedPath, generatePaths, type PathSample, type SampleEvent } from './engine.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -69,8 +69,22 @@ export function sampleError(
   });
 }
 
+/** A kind, or a kind with the status or `Retry-After` its sample error carries. */
+export type SampleErrorSpec = AuthErrorKind | [AuthErrorKind, { status?: number; retryAfterMs?: number }];
+
+/**
+ * The errors an actor can produce, made afresh on each call: the given kinds (in order), then those of
+ * the transport and of any HTTP answer, which every actor can meet.
+ */
+export function actorErrors(...kinds: SampleErrorSpec[]): () => AuthError[] {
+  return () => [
+    ...kinds.map((spec) => (typeof spec === 'string' ? sampleError(spec) : sampleError(...spec))),
+    ...transportKinds(),
+  ];
+}
+
 /** The error kinds of the transport and of any HTTP answer, which every actor can meet. */
-export const transportKinds = (): AuthError[] => [
+const transportKinds = (): AuthError[] => [
   sampleError('rate_limited', { retryAfterMs: 1_000 }),
   sampleError('server'),
   sampleError('network'),
@@ -109,4 +123,30 @@ export function sharedSession(
     clockSkewMs: 0,
     ...extra,
   };
+}
+
+/** An access token already expired when it arrives (a clock far off). */
+export const expiredTokens = (now: number): TokenSet => tokenSet(now, -MINUTE, 'expired');
+
+/** A provider's paths: one generation per input, all from the same virtual start time. */
+export function providerPaths<TInput>(
+  machine: AnyStateMachine,
+  options: ProviderPathsOptions<TInput>,
+  provider: {
+    events: (snapshot: AnyMachineSnapshot, now: number) => PathSample[];
+    stateKey: (snapshot: AnyMachineSnapshot) => string;
+    inputs: TInput[];
+    namePrefix?: (input: TInput) => string;
+  },
+): GeneratedPath[] {
+  const now = options.now ?? Date.now();
+  return (options.inputs ?? provider.inputs).flatMap((input) =>
+    generatePaths(machine, {
+      events: provider.events,
+      stateKey: provider.stateKey,
+      input,
+      now,
+      namePrefix: provider.namePrefix?.(input) ?? '',
+    }),
+  );
 }
