@@ -13,7 +13,12 @@ export type {
   MarketigerSimulator,
   MarketigerSimulatorOptions,
 } from './marketigerSimulator.js';
-export { MARKETIGER_DEMO_USER, marketigerRoutes, startMarketigerSimulator } from './marketigerSimulator.js';
+export {
+  MARKETIGER_DEMO_USER,
+  marketigerRoutes,
+  marketigerSimulatorDefaults,
+  startMarketigerSimulator,
+} from './marketigerSimulator.js';
 export type {
   MrkterSentCode,
   MrkterSimSession,
@@ -22,7 +27,12 @@ export type {
   MrkterSimulatorOptions,
   MrkterTokenRequest,
 } from './mrkterSimulator.js';
-export { defaultMrkterUsers, mrkterRoutes, startMrkterSimulator } from './mrkterSimulator.js';
+export {
+  defaultMrkterUsers,
+  mrkterRoutes,
+  mrkterSimulatorDefaults,
+  startMrkterSimulator,
+} from './mrkterSimulator.js';
 export type {
   CoverageCount,
   CoverageReport,
@@ -54,6 +64,7 @@ export {
 } from './paths.js';
 export type {
   RouteKey,
+  SimCommonOptions,
   SimFault,
   SimHandler,
   SimLogEntry,
@@ -62,4 +73,4 @@ export type {
   SimServer,
   SimServerOptions,
 } from './simServer.js';
-export { HTML_ERROR_PAGE, startSimServer } from './simServer.js';
+export { HTML_ERROR_PAGE, simServerDefaults, startSimServer } from './simServer.js';
