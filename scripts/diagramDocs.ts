@@ -11,9 +11,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { AnyStateMachine } from 'xstate';
+import { describeMachine, machineToMermaid } from '../src/diagram/index.js';
 import { marketigerMachine } from '../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
-import { describeMachine, machineToMermaid } from '../src/testing/diagram.js';
 import { formatMarkdown } from './formatMarkdown.js';
 
 /** The repository root (this file lives in scripts/). */

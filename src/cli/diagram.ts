@@ -3,9 +3,9 @@
  * plain description, both derived from the definition (the same code that writes docs/machines/).
  */
 import type { AnyStateMachine } from 'xstate';
+import { describeMachine, machineToMermaid } from '../diagram/index.js';
 import { marketigerMachine } from '../machines/marketigerMachine.js';
 import { mrkterMachine } from '../machines/mrkterMachine.js';
-import { describeMachine, machineToMermaid } from '../testing/diagram.js';
 
 /** The machines the command knows, by the name given on the command line. */
 export const diagramMachines = { marketiger: marketigerMachine, mrkter: mrkterMachine } satisfies Record<

@@ -1,12 +1,17 @@
 /**
  * `authcharts paths [machine]`: generates the path suites of the statecharts and prints how much of
- * each machine they cover, computed by replaying them (see src/testing/coverage.ts).
+ * each machine they cover, computed by replaying them (see src/testing/paths/coverage.ts).
  */
 import type { AnyStateMachine } from 'xstate';
 import { marketigerMachine } from '../machines/marketigerMachine.js';
 import { mrkterMachine } from '../machines/mrkterMachine.js';
-import { type CoverageReport, pathCoverage } from '../testing/coverage.js';
-import { type GeneratedPath, marketigerPaths, mrkterPaths } from '../testing/paths.js';
+import {
+  type CoverageReport,
+  type GeneratedPath,
+  marketigerPaths,
+  mrkterPaths,
+  pathCoverage,
+} from '../testing/paths.js';
 
 /** The machines `paths` knows, by the name used on the command line. */
 export const pathMachines: Record<string, { machine: AnyStateMachine; paths: () => GeneratedPath[] }> = {

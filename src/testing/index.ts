@@ -1,5 +1,3 @@
-export type { CoverageCount, CoverageReport } from './coverage.js';
-export { activeStateIds, machineGraph, pathCoverage, transitionKey } from './coverage.js';
 export type {
   ContextFieldDescription,
   DescribeOptions,
@@ -8,14 +6,19 @@ export type {
   NamedUse,
   StateDescription,
   TransitionDescription,
-} from './diagram.js';
-export { describeMachine, machineToMermaid } from './diagram.js';
+} from '../diagram/index.js';
+export { describeMachine, machineToMermaid } from '../diagram/index.js';
 export type {
   MarketigerSimUser,
   MarketigerSimulator,
   MarketigerSimulatorOptions,
 } from './marketigerSimulator.js';
-export { MARKETIGER_DEMO_USER, marketigerRoutes, startMarketigerSimulator } from './marketigerSimulator.js';
+export {
+  MARKETIGER_DEMO_USER,
+  marketigerRoutes,
+  marketigerSimulatorDefaults,
+  startMarketigerSimulator,
+} from './marketigerSimulator.js';
 export type {
   MrkterSentCode,
   MrkterSimSession,
@@ -24,8 +27,15 @@ export type {
   MrkterSimulatorOptions,
   MrkterTokenRequest,
 } from './mrkterSimulator.js';
-export { defaultMrkterUsers, mrkterRoutes, startMrkterSimulator } from './mrkterSimulator.js';
+export {
+  defaultMrkterUsers,
+  mrkterRoutes,
+  mrkterSimulatorDefaults,
+  startMrkterSimulator,
+} from './mrkterSimulator.js';
 export type {
+  CoverageCount,
+  CoverageReport,
   GeneratedPath,
   GeneratePathsOptions,
   PathSample,
@@ -34,9 +44,11 @@ export type {
   SampleEvent,
 } from './paths.js';
 export {
+  activeStateIds,
   atTime,
   generatePaths,
   idleScope,
+  machineGraph,
   marketigerEvents,
   marketigerPaths,
   marketigerSamples,
@@ -45,11 +57,14 @@ export {
   mrkterPaths,
   mrkterSamples,
   mrkterStateKey,
+  pathCoverage,
   sampleError,
   timerDelay,
+  transitionKey,
 } from './paths.js';
 export type {
   RouteKey,
+  SimCommonOptions,
   SimFault,
   SimHandler,
   SimLogEntry,
@@ -58,4 +73,4 @@ export type {
   SimServer,
   SimServerOptions,
 } from './simServer.js';
-export { HTML_ERROR_PAGE, startSimServer } from './simServer.js';
+export { HTML_ERROR_PAGE, simServerDefaults, startSimServer } from './simServer.js';

@@ -6,24 +6,13 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createFaultQueue, type SimFault } from './simFaults.js';
+import { withDefaults } from './simHelpers.js';
+
+export type { SimFault } from './simFaults.js';
 
 /** A route key: the method and the path, e.g. `'POST /v2/Auth/Login'`. */
 export type RouteKey = string;
-
-/**
- * A fault a simulator injects on a route instead of (or before) its normal answer.
- * `times` limits how many requests it applies to (default: every one until cleared);
- * `probability` applies it to that share of requests (default 1), drawn from the simulator's `random`.
- */
-export type SimFault = (
-  | { kind: 'latency'; ms: number }
-  | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
-  | { kind: 'drop' }
-  | { kind: 'hang' }
-  | { kind: 'malformed'; body: string; status?: number; contentType?: string }
-  | { kind: 'rateLimit'; retryAfter?: string }
-  | { kind: 'trickle'; intervalMs: number; status?: number; body?: string }
-) & { times?: number; probability?: number };
 
 export interface SimRequest {
   method: string;
@@ -56,30 +45,55 @@ export interface SimLogEntry {
   status: number | 'dropped' | 'hung';
 }
 
-export interface SimServerOptions {
-  routes: Record<RouteKey, SimHandler>;
-  host?: string;
-  port?: number;
-  /** The simulator's clock (epoch ms); drives token expiry and the `Date` header. Default `Date.now`. */
+/** What every simulator takes for its clock, its randomness and its address. */
+export interface SimCommonOptions {
+  /**
+   * The simulator's clock (epoch ms): token and code expiry, cooldowns, the `Date` header
+   * (default: `Date.now`, as it is when the simulator starts).
+   */
   now?: () => number;
-  /** Source of randomness for fault probabilities. Default `Math.random`. */
+  /** Source of randomness for fault probabilities (default: `Math.random`). */
   random?: () => number;
+  /** Interface to listen on (default: `'127.0.0.1'`). */
+  host?: string;
+}
+
+/** Options of {@link startSimServer} (defaults: {@link simServerDefaults}). */
+export interface SimServerOptions extends SimCommonOptions {
+  routes: Record<RouteKey, SimHandler>;
+  /** Port to listen on (default: 0, any free port). */
+  port?: number;
+  /** Faults per route key, applied in order (default: none). */
   faults?: Record<RouteKey, SimFault | SimFault[]>;
-  /** Largest request body read, in bytes (default 64 KiB); larger ones get 413. */
+  /** Largest request body read, in bytes; larger ones get 413 (default: 65 536, 64 KiB). */
   maxRequestBytes?: number;
   /**
    * Headers sent on every answer (faults included), as the stack being imitated adds them: Kestrel's
-   * `Server: Kestrel`, Express's `X-Powered-By: Express`.
+   * `Server: Kestrel`, Express's `X-Powered-By: Express` (default: none).
    */
   headers?: Record<string, string>;
   /**
    * Sends Express's weak `ETag` (`W/"<length hex>-<sha1 base64, 27 chars>"`, the `etag` package's
-   * format) on every answer with a body, as Express's `res.send` does by default.
+   * format) on every answer with a body, as Express's `res.send` does by default (default: false).
    */
   etag?: boolean;
-  /** The answer to a route the simulator does not have. Default 404 `{ "message": "Not Found" }`. */
+  /** The answer to a route the simulator does not have (default: 404 `{ "message": "Not Found" }`). */
   notFound?: (request: { method: string; path: string }) => SimResponse;
 }
+
+/** The values {@link startSimServer} uses for the options it is not given. */
+export const simServerDefaults = {
+  host: '127.0.0.1',
+  port: 0,
+  /** 64 KiB. */
+  maxRequestBytes: 64 * 1024,
+  etag: false,
+  /** Answers 404 `{ "message": "Not Found" }`. */
+  notFound: (_request: { method: string; path: string }): SimResponse => ({
+    status: 404,
+    json: { message: 'Not Found' },
+  }),
+} as const satisfies Omit<SimServerOptions, 'routes'>;
 
 export interface SimServer {
   /** The origin, e.g. `http://127.0.0.1:43123`. */
@@ -119,38 +133,14 @@ export function weakEtag(body: string): string {
 
 /** Starts a simulator server on loopback. */
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
+  const config = withDefaults(options, simServerDefaults);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const maxRequestBytes = options.maxRequestBytes ?? 64 * 1024;
   const counts: Record<RouteKey, number> = Object.create(null);
   const log: SimLogEntry[] = [];
-  const faults = new Map<RouteKey, (SimFault & { used: number })[]>();
-  for (const [route, f] of Object.entries(options.faults ?? {})) {
-    for (const fault of Array.isArray(f) ? f : [f]) addFault(route, fault);
-  }
+  const faults = createFaultQueue(options.faults ?? {}, random);
   const sockets = new Set<Socket>();
   const hung = new Set<ServerResponse>();
-
-  function addFault(route: RouteKey, fault: SimFault) {
-    const list = faults.get(route) ?? [];
-    list.push({ ...fault, used: 0 });
-    faults.set(route, list);
-  }
-
-  /**
-   * The faults that apply to this request, taken lazily: a fault is spent only when reached, so a
-   * fault that answers (drop, status, ...) leaves the ones queued behind it for the next requests.
-   */
-  function* takeFaults(route: RouteKey): Generator<SimFault> {
-    const list = faults.get(route);
-    if (!list) return;
-    for (const fault of list) {
-      if (fault.times !== undefined && fault.used >= fault.times) continue;
-      if (fault.probability !== undefined && random() >= fault.probability) continue;
-      fault.used++;
-      yield fault;
-    }
-  }
 
   function record(entry: SimLogEntry) {
     log.push(entry);
@@ -177,7 +167,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       const contentType = response.contentType ?? 'text/plain; charset=utf-8';
       if (contentType) headers['Content-Type'] = contentType;
     }
-    if (options.etag && hasBody) headers['ETag'] = weakEtag(body);
+    if (config.etag && hasBody) headers['ETag'] = weakEtag(body);
     headers['Content-Length'] = String(Buffer.byteLength(body));
     res.writeHead(response.status, headers);
     res.end(body);
@@ -188,7 +178,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > maxRequestBytes) return null;
+      if (size > config.maxRequestBytes) return null;
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks).toString('utf8');
@@ -212,7 +202,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       send(res, { status: 413, json: { error: 'request_too_large' } });
       return;
     }
-    for (const fault of takeFaults(key)) {
+    for (const fault of faults.take(key)) {
       switch (fault.kind) {
         case 'latency':
           await new Promise((r) => setTimeout(r, fault.ms));
@@ -273,10 +263,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       }
     }
     if (!handler) {
-      const answer = options.notFound?.({ method, path: url.pathname }) ?? {
-        status: 404,
-        json: { message: 'Not Found' },
-      };
+      const answer = config.notFound({ method, path: url.pathname });
       record({ route, method, path: url.pathname, headers: req.headers, status: answer.status });
       send(res, answer);
       return;
@@ -324,10 +311,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
+  const { host } = config;
 
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -335,11 +322,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     counts,
     log,
     requestCount: (route) => counts[route] ?? 0,
-    injectFault: addFault,
-    clearFaults(route) {
-      if (route) faults.delete(route);
-      else faults.clear();
-    },
+    injectFault: faults.add,
+    clearFaults: faults.clear,
     resetCounts() {
       for (const k of Object.keys(counts)) delete counts[k];
       log.length = 0;

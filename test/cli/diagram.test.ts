@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { diagramOutput, runDiagram } from '../../src/cli/diagram.js';
+import { describeMachine, machineToMermaid } from '../../src/diagram/index.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { describeMachine, machineToMermaid } from '../../src/testing/diagram.js';
 
 describe('authcharts diagram', () => {
   it('prints both diagrams by default, each after a comment naming its machine', () => {

@@ -1,7 +1,7 @@
 /**
  * A reference Mrkter API written on NestJS itself (Nest 11 on Express, `@nestjs/throttler`), so the
  * conformance suite can hold our simulator against what the real stack sends rather than against
- * our idea of it. It implements the seed's four API routes and the protected route the simulator
+ * our idea of it. It implements the four API routes of the Mrkter authorization guide and the protected route the simulator
  * has, the way a Nest app would be written: a bearer guard that throws `UnauthorizedException()`
  * (what `AuthGuard('jwt')` of `@nestjs/passport` throws), `ForbiddenException()` for a foreign
  * account, a pipe that rejects a body as `ValidationPipe` does (`BadRequestException` with the array

@@ -1,19 +1,20 @@
 /**
  * Coverage of both statecharts by their generated paths, computed by replaying the paths through
- * XState (see src/testing/coverage.ts), and the proof that the check and the replay can fail.
+ * XState (see src/testing/paths/coverage.ts), and the proof that the check and the replay can fail.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AnyStateMachine, createActor, createMachine, fromPromise } from 'xstate';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { machineGraph, pathCoverage } from '../../src/testing/coverage.js';
 import {
   type GeneratedPath,
   generatePaths,
+  machineGraph,
   marketigerEvents,
   marketigerPaths,
   marketigerStateKey,
   mrkterPaths,
+  pathCoverage,
 } from '../../src/testing/paths.js';
 import { fakeStepClock, replay } from './replay.js';
 

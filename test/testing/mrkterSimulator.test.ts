@@ -17,7 +17,7 @@ const DEMO_PHONE_2 = '+972531112244';
 /** A clock that stands still, for exact timestamps. */
 const FIXED_NOW = Date.parse('2030-01-01T00:00:00Z');
 
-/** The seed's password grant, parameter by parameter. */
+/** The guide's password grant, parameter by parameter. */
 const seedPasswordGrant = {
   grant_type: 'password',
   username: DEMO.username,
@@ -103,7 +103,7 @@ async function authenticate(sim: MrkterSimulator, accessToken: string, accountId
   });
 }
 
-/** Signs in and validates a code for account 123: the whole seed flow. */
+/** Signs in and validates a code for account 123: the whole flow of the Mrkter authorization guide. */
 async function signInWithSession(sim: MrkterSimulator) {
   const { access_token, refresh_token } = await signIn(sim);
   await requestSms(sim, access_token);

@@ -13,7 +13,8 @@ import {
   type InspectionEvent,
   type StateValue,
 } from 'xstate';
-import { atTime, type GeneratedPath } from './paths.js';
+import type { GeneratedPath } from './engine.js';
+import { atVirtualTime } from './virtualTime.js';
 
 /** Covered over total, with what is missing. */
 export interface CoverageCount {
@@ -106,15 +107,16 @@ export function pathCoverage(machine: AnyStateMachine, paths: readonly Generated
 
   for (const path of paths) {
     // An actor that is never started: its scope delivers inspection events, and nothing runs.
-    const actor = createActor(machine, { input: path.input, inspect: record } as never);
-    const scope = (actor as unknown as { _actorScope: ActorScope<any, any, any, any> })._actorScope;
-    let snapshot = atTime(path.startAt, () =>
+    const scope = unstartedActorScope(machine, path.input, record);
+    let snapshot = atVirtualTime(path.startAt, () =>
       machine.getInitialSnapshot(scope, path.input),
     ) as AnyMachineSnapshot;
     for (const id of activeStateIds(machine, snapshot.value)) visitedStates.add(id);
     for (const step of path.steps) {
       const current = snapshot;
-      snapshot = atTime(step.at, () => machine.transition(current, step.event, scope)) as AnyMachineSnapshot;
+      snapshot = atVirtualTime(step.at, () =>
+        machine.transition(current, step.event, scope),
+      ) as AnyMachineSnapshot;
       for (const id of activeStateIds(machine, snapshot.value)) visitedStates.add(id);
     }
   }
@@ -129,4 +131,30 @@ export function pathCoverage(machine: AnyStateMachine, paths: readonly Generated
     transitions: count(graph.transitions, takenTransitions),
     paths: paths.length,
   };
+}
+
+/**
+ * The scope XState gives the logic of an actor created (never started) with `input` and `inspect`:
+ * an actor hands its scope to its logic's `getInitialSnapshot(scope, input)`, the public `ActorLogic`
+ * contract, and that call is where it is taken. Transitions computed with it (`machine.transition(
+ * snapshot, event, scope)`) execute nothing and report their microsteps, with the transitions each
+ * took, to `inspect`: what XState's pure `transition` does not offer.
+ */
+export function unstartedActorScope(
+  machine: AnyStateMachine,
+  input?: unknown,
+  inspect?: (event: InspectionEvent) => void,
+): ActorScope<any, any, any, any> {
+  let scope: ActorScope<any, any, any, any> | undefined;
+  const logic = Object.create(machine, {
+    getInitialSnapshot: {
+      value: (actorScope: ActorScope<any, any, any, any>, actorInput: unknown) => {
+        scope = actorScope;
+        return machine.getInitialSnapshot(actorScope, actorInput);
+      },
+    },
+  }) as AnyStateMachine;
+  createActor(logic, { input, ...(inspect ? { inspect } : {}) } as never);
+  if (!scope) throw new Error('XState created an actor without asking its logic for an initial snapshot');
+  return scope;
 }

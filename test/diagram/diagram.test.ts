@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assign, createMachine, fromPromise, not, setup } from 'xstate';
+import { describeMachine, machineToMermaid } from '../../src/diagram/index.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { describeMachine, machineToMermaid } from '../../src/testing/diagram.js';
 import { mermaidProblems } from './mermaidSyntax.js';
 
 // A small machine with one of each construct the generator must draw.
