@@ -1,5 +1,6 @@
-export type { AuthorizedAxiosConfig, SessionActor, SessionSnapshot } from './client/createAuthorizedAxios.js';
-export { createAuthorizedAxios, defaultCredentialHeaders } from './client/createAuthorizedAxios.js';
+export { createAuthorizedAxios } from './client/createAuthorizedAxios.js';
+export type { AuthorizedAxiosConfig } from './client/options.js';
+export { authorizedAxiosDefaults } from './client/options.js';
 export type { TimerClock } from './clock.js';
 export { createUnrefClock } from './clock.js';
 export type {
@@ -37,12 +38,26 @@ export { marketigerMachine } from './machines/marketigerMachine.js';
 export type { MrkterContext, MrkterEvent, MrkterInput } from './machines/mrkterMachine.js';
 export { mrkterMachine } from './machines/mrkterMachine.js';
 export { restoreActor } from './restore.js';
-export type { HttpLogEntry, HttpLogger, HttpOptions } from './services/http.js';
-export { marketigerActors } from './services/marketigerActors.js';
-export type { MarketigerApiOptions } from './services/marketigerApi.js';
-export { createMarketigerApi } from './services/marketigerApi.js';
-export { mrkterActors } from './services/mrkterActors.js';
-export type { MrkterApiOptions } from './services/mrkterApi.js';
-export { createMrkterApi } from './services/mrkterApi.js';
-export { REDACTED, redact } from './services/redact.js';
-export type { CallOptions, MarketigerApi, MrkterApi, MrkterIdentity, TokenSet } from './services/types.js';
+export { defaultCredentialHeaders } from './services/credentials.js';
+export type { HttpLogEntry, HttpLogger } from './services/http/log.js';
+export type { HttpOptions } from './services/http/options.js';
+export { httpDefaults } from './services/http/options.js';
+export { REDACTED, redact } from './services/http/redact.js';
+export { marketigerActors } from './services/marketiger/actors.js';
+export type { MarketigerApiOptions } from './services/marketiger/api.js';
+export { createMarketigerApi, marketigerApiDefaults } from './services/marketiger/api.js';
+export { marketigerCredentialHeaders } from './services/marketiger/credentials.js';
+export { mrkterActors } from './services/mrkter/actors.js';
+export type { MrkterApiOptions } from './services/mrkter/api.js';
+export { createMrkterApi, mrkterApiDefaults } from './services/mrkter/api.js';
+export { mrkterCredentialHeaders } from './services/mrkter/credentials.js';
+export type {
+  CallOptions,
+  CredentialHeaders,
+  MarketigerApi,
+  MrkterApi,
+  MrkterIdentity,
+  SessionActor,
+  SessionSnapshot,
+  TokenSet,
+} from './types.js';

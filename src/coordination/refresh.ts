@@ -4,7 +4,7 @@
  * a refresh token once, so two holders refreshing with the same token would end one session.
  */
 import { AuthError, toAuthError } from '../errors.js';
-import type { TokenSet } from '../services/types.js';
+import type { TokenSet } from '../types.js';
 import { DEFAULT_LOCK_TTL_MS, DEFAULT_LOCK_WAIT_MS } from './common.js';
 import type { CoordinationOptions, SharedSession, StoredSession } from './types.js';
 

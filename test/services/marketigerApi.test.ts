@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError, type AuthErrorKind, isAuthError } from '../../src/errors.js';
-import { createMarketigerApi, type MarketigerApiOptions } from '../../src/services/marketigerApi.js';
+import { createMarketigerApi, type MarketigerApiOptions } from '../../src/services/marketiger/api.js';
 import type { MarketigerApi } from '../../src/services/types.js';
 import {
   MARKETIGER_DEMO_USER,
