@@ -6,8 +6,8 @@ import axios, { type AxiosInstance } from 'axios';
 import { type Actor, createActor, waitFor } from 'xstate';
 import { createUnrefClock } from '../src/clock.js';
 import { marketigerMachine } from '../src/machines/marketigerMachine.js';
-import { marketigerActors } from '../src/services/marketigerActors.js';
-import { createMarketigerApi } from '../src/services/marketigerApi.js';
+import { marketigerActors } from '../src/services/marketiger/actors.js';
+import { createMarketigerApi } from '../src/services/marketiger/api.js';
 import { MARKETIGER_DEMO_USER, type MarketigerSimulator } from '../src/testing/marketigerSimulator.js';
 
 /** Sizes of one run; `--quick` shrinks every one so the whole harness runs in well under a minute. */

@@ -10,8 +10,8 @@ import { createActor, waitFor } from 'xstate';
 import { createAuthorizedAxios } from '../src/client/createAuthorizedAxios.js';
 import { createUnrefClock } from '../src/clock.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
-import { mrkterActors } from '../src/services/mrkterActors.js';
-import { createMrkterApi } from '../src/services/mrkterApi.js';
+import { mrkterActors } from '../src/services/mrkter/actors.js';
+import { createMrkterApi } from '../src/services/mrkter/api.js';
 import { MARKETIGER_DEMO_USER, startMarketigerSimulator } from '../src/testing/marketigerSimulator.js';
 import {
   defaultMrkterUsers,

@@ -5,7 +5,7 @@
  * timer is still pending (supabase auth-js #599 is the bug this avoids). In browsers `unref` does
  * not exist and this clock behaves like the default one.
  */
-import { clampDelay } from './time.js';
+import { clampDelay, unrefTimer } from './time.js';
 
 /** The timer interface XState's `clock` option takes (structurally XState's own `Clock`). */
 export interface TimerClock {
@@ -24,9 +24,7 @@ export interface TimerClock {
 export function createUnrefClock(): TimerClock {
   return {
     setTimeout(fn, ms) {
-      const id = setTimeout(fn, clampDelay(ms));
-      (id as { unref?: () => void }).unref?.();
-      return id;
+      return unrefTimer(setTimeout(fn, clampDelay(ms)));
     },
     clearTimeout(id) {
       clearTimeout(id);

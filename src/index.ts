@@ -1,48 +1,63 @@
-export type { AuthorizedAxiosConfig, SessionActor, SessionSnapshot } from './client/createAuthorizedAxios.js';
-export { createAuthorizedAxios, defaultCredentialHeaders } from './client/createAuthorizedAxios.js';
-export type { TimerClock } from './clock.js';
-export { createUnrefClock } from './clock.js';
-export type {
-  BrowserCoordinator,
-  BrowserCoordinatorOptions,
-  SessionStorageLike,
-  WebLocksLike,
+export { createAuthorizedAxios } from './client/createAuthorizedAxios.js';
+export { type AuthorizedAxiosConfig, authorizedAxiosDefaults } from './client/options.js';
+export { createUnrefClock, type TimerClock } from './clock.js';
+export {
+  type BrowserCoordinator,
+  type BrowserCoordinatorOptions,
+  createBrowserCoordinator,
+  memoryStorage,
+  type SessionStorageLike,
+  type WebLocksLike,
 } from './coordination/browser.js';
-export { createBrowserCoordinator, memoryStorage } from './coordination/browser.js';
-export type {
-  CoordinatedActor,
-  CoordinatedContext,
-  CoordinatedSession,
-  CoordinateSessionOptions,
-  SessionEndedEvent,
-  SessionUpdatedEvent,
+export { lockDefaults } from './coordination/common.js';
+export {
+  type CoordinatedActor,
+  type CoordinatedContext,
+  type CoordinatedSession,
+  type CoordinateSessionOptions,
+  coordinateSession,
+  type SessionEndedEvent,
+  type SessionUpdatedEvent,
 } from './coordination/coordinateSession.js';
-export { coordinateSession } from './coordination/coordinateSession.js';
 export { createMemoryCoordinator } from './coordination/memory.js';
-export type {
-  CoordinationOptions,
-  LockOptions,
-  SessionCoordinator,
-  SessionLock,
-  SessionNotice,
-  SharedSession,
-  StoredSession,
-  WriteConditions,
-} from './coordination/types.js';
-export type { AuthErrorCause, AuthErrorData, AuthErrorKind, AuthErrorOptions } from './errors.js';
-export { AuthError, authErrorKinds, isAuthError, isAuthErrorKind, toAuthError } from './errors.js';
+export type * from './coordination/types.js';
+export {
+  AuthError,
+  type AuthErrorCause,
+  type AuthErrorData,
+  type AuthErrorKind,
+  type AuthErrorOptions,
+  authErrorKinds,
+  isAuthError,
+  isAuthErrorKind,
+  toAuthError,
+} from './errors.js';
 export { identityProblem } from './machines/identity.js';
-export type { MarketigerContext, MarketigerEvent, MarketigerInput } from './machines/marketigerMachine.js';
-export { marketigerMachine } from './machines/marketigerMachine.js';
-export type { MrkterContext, MrkterEvent, MrkterInput } from './machines/mrkterMachine.js';
-export { mrkterMachine } from './machines/mrkterMachine.js';
+export {
+  type MarketigerContext,
+  type MarketigerEvent,
+  type MarketigerInput,
+  marketigerMachine,
+} from './machines/marketigerMachine.js';
+export {
+  type MrkterContext,
+  type MrkterEvent,
+  type MrkterInput,
+  mrkterMachine,
+} from './machines/mrkterMachine.js';
 export { restoreActor } from './restore.js';
-export type { HttpLogEntry, HttpLogger, HttpOptions } from './services/http.js';
-export { marketigerActors } from './services/marketigerActors.js';
-export type { MarketigerApiOptions } from './services/marketigerApi.js';
-export { createMarketigerApi } from './services/marketigerApi.js';
-export { mrkterActors } from './services/mrkterActors.js';
-export type { MrkterApiOptions } from './services/mrkterApi.js';
-export { createMrkterApi } from './services/mrkterApi.js';
-export { REDACTED, redact } from './services/redact.js';
-export type { CallOptions, MarketigerApi, MrkterApi, MrkterIdentity, TokenSet } from './services/types.js';
+export { defaultCredentialHeaders } from './services/credentials.js';
+export type { HttpLogEntry, HttpLogger } from './services/http/log.js';
+export { type HttpOptions, httpDefaults } from './services/http/options.js';
+export { REDACTED, redact } from './services/http/redact.js';
+export { marketigerActors } from './services/marketiger/actors.js';
+export {
+  createMarketigerApi,
+  type MarketigerApiOptions,
+  marketigerApiDefaults,
+} from './services/marketiger/api.js';
+export { marketigerCredentialHeaders } from './services/marketiger/credentials.js';
+export { mrkterActors } from './services/mrkter/actors.js';
+export { createMrkterApi, type MrkterApiOptions, mrkterApiDefaults } from './services/mrkter/api.js';
+export { mrkterCredentialHeaders } from './services/mrkter/credentials.js';
+export type * from './types.js';

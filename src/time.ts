@@ -14,6 +14,12 @@ export function delayUntil(at: number | null, now = Date.now()): number {
   return at === null ? 0 : clampDelay(at - now);
 }
 
+/** Lets a timer not keep a Node process alive (browsers have no `unref`), and returns it. */
+export function unrefTimer<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
+
 /** The part of an `AbortSignal` a deadline listens to (axios's `GenericAbortSignal` fits too). */
 interface CallerSignal {
   readonly aborted: boolean;
@@ -41,11 +47,12 @@ export function startDeadline(ms: number, caller?: CallerSignal | null): Deadlin
   const onCallerAbort = () => controller.abort();
   if (caller?.aborted) controller.abort();
   else caller?.addEventListener?.('abort', onCallerAbort);
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, clampDelay(ms));
-  (timer as { unref?: () => void }).unref?.();
+  const timer = unrefTimer(
+    setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, clampDelay(ms)),
+  );
   return {
     signal: controller.signal,
     get timedOut() {

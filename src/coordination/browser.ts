@@ -10,24 +10,9 @@
  *   reload and a restart, readable by any script of the origin).
  */
 import { AuthError } from '../errors.js';
-import {
-  DEFAULT_LOCK_TTL_MS,
-  DEFAULT_LOCK_WAIT_MS,
-  Listeners,
-  lockTimeout,
-  noticeOf,
-  sharedFields,
-} from './common.js';
+import { Listeners, lockTimeout, lockTimes, noticeOf, signOutAfter, writeOver } from './common.js';
 import { createMemoryCoordinator } from './memory.js';
-import type {
-  LockOptions,
-  SessionCoordinator,
-  SessionLock,
-  SessionNotice,
-  SharedSession,
-  StoredSession,
-  WriteConditions,
-} from './types.js';
+import type { LockOptions, SessionCoordinator, SessionLock, SessionNotice, StoredSession } from './types.js';
 
 /** Where a browser coordinator keeps sessions: `window.localStorage` and `window.sessionStorage` fit. */
 export interface SessionStorageLike {
@@ -134,22 +119,17 @@ export function createBrowserCoordinator(options: BrowserCoordinatorOptions = {}
       return readNow(key);
     },
 
-    async write(key, session: SharedSession, conditions: WriteConditions = {}) {
-      const version = readNow(key)?.version ?? 0;
-      const fence = Number(storage.getItem(fenceItem(key)) ?? 0);
-      if (conditions.fence !== undefined && conditions.fence < fence) return null;
-      if (conditions.ifVersion !== undefined && conditions.ifVersion !== version) return null;
-      return save(key, {
-        ...sharedFields(session),
-        status: 'signedIn',
-        version: version + 1,
-        updatedAt: Date.now(),
-      });
+    async write(key, session, conditions = {}) {
+      const current = {
+        version: readNow(key)?.version ?? 0,
+        fence: Number(storage.getItem(fenceItem(key)) ?? 0),
+      };
+      const next = writeOver(current, session, conditions);
+      return next && save(key, next);
     },
 
     async clear(key) {
-      const version = readNow(key)?.version ?? 0;
-      return save(key, { status: 'signedOut', version: version + 1, updatedAt: Date.now() });
+      return save(key, signOutAfter(readNow(key)?.version ?? 0));
     },
 
     lock(key, lockOptions: LockOptions = {}) {
@@ -186,8 +166,7 @@ export function createBrowserCoordinator(options: BrowserCoordinatorOptions = {}
  * refresh would block every tab). Waiting gives up after `waitMs` (`timeout`) or on `signal` (`aborted`).
  */
 function webLock(locks: WebLocksLike, lockName: string, options: LockOptions, nextFence: () => number) {
-  const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
-  const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
+  const { ttlMs, waitMs } = lockTimes(options);
   const { signal } = options;
   return new Promise<SessionLock>((resolve, reject) => {
     if (signal?.aborted) return reject(new AuthError('aborted'));

@@ -3,10 +3,22 @@
  * a lock with a deadline and an abort signal.
  */
 import { AuthError } from '../errors.js';
-import type { SessionNotice, SharedSession, StoredSession } from './types.js';
+import { unrefTimer } from '../time.js';
+import type { LockOptions, SessionNotice, SharedSession, StoredSession, WriteConditions } from './types.js';
 
-export const DEFAULT_LOCK_TTL_MS = 20_000;
-export const DEFAULT_LOCK_WAIT_MS = 30_000;
+/**
+ * The defaults of {@link LockOptions} (and of `CoordinationOptions`' `lockTtlMs` and `lockWaitMs`):
+ * a lock outlives a refresh (the services time out after 15 s), and a holder waits a little longer.
+ */
+export const lockDefaults = {
+  ttlMs: 20_000,
+  waitMs: 30_000,
+} as const satisfies Required<Pick<LockOptions, 'ttlMs' | 'waitMs'>>;
+
+/** A lock's expiry and wait, each the caller's or the default. */
+export function lockTimes(options: LockOptions): { ttlMs: number; waitMs: number } {
+  return { ttlMs: options.ttlMs ?? lockDefaults.ttlMs, waitMs: options.waitMs ?? lockDefaults.waitMs };
+}
 
 /** The notice a stored session makes: `updated` for a signed-in one, `signedOut` for a sign-out. */
 export function noticeOf(session: StoredSession): SessionNotice {
@@ -36,6 +48,30 @@ export function sharedFields(source: SharedSession): SharedSession {
   if (source.accountId !== undefined) session.accountId = source.accountId;
   if (source.sessionId !== undefined) session.sessionId = source.sessionId;
   return session;
+}
+
+/**
+ * The stored session a write makes over the store's current `version` and `fence`, or `null` when
+ * its conditions fail: a fence older than the last lock's (an expired holder), or another version.
+ */
+export function writeOver(
+  current: { version: number; fence: number },
+  session: SharedSession,
+  conditions: WriteConditions,
+): StoredSession | null {
+  if (conditions.fence !== undefined && conditions.fence < current.fence) return null;
+  if (conditions.ifVersion !== undefined && conditions.ifVersion !== current.version) return null;
+  return {
+    ...sharedFields(session),
+    status: 'signedIn',
+    version: current.version + 1,
+    updatedAt: Date.now(),
+  };
+}
+
+/** The stored sign-out that follows `version`. */
+export function signOutAfter(version: number): StoredSession {
+  return { status: 'signedOut', version: version + 1, updatedAt: Date.now() };
 }
 
 function finiteOrNull(value: unknown): number | null {
@@ -124,11 +160,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(new AuthError('aborted'));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    (timer as { unref?: () => void }).unref?.();
+    const timer = unrefTimer(
+      setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

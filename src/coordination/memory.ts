@@ -3,22 +3,9 @@
  * The default: nothing to install, nothing to run.
  */
 import { AuthError } from '../errors.js';
-import {
-  DEFAULT_LOCK_TTL_MS,
-  DEFAULT_LOCK_WAIT_MS,
-  Listeners,
-  lockTimeout,
-  noticeOf,
-  sharedFields,
-} from './common.js';
-import type {
-  LockOptions,
-  SessionCoordinator,
-  SessionLock,
-  SharedSession,
-  StoredSession,
-  WriteConditions,
-} from './types.js';
+import { unrefTimer } from '../time.js';
+import { Listeners, lockTimeout, lockTimes, noticeOf, signOutAfter, writeOver } from './common.js';
+import type { LockOptions, SessionCoordinator, SessionLock, StoredSession } from './types.js';
 
 interface HeldLock {
   fence: number;
@@ -62,8 +49,7 @@ export function createMemoryCoordinator(): SessionCoordinator {
   function take(key: string, ttlMs: number): SessionLock {
     const fence = (fences.get(key) ?? 0) + 1;
     fences.set(key, fence);
-    const timer = setTimeout(() => free(key, fence), ttlMs);
-    (timer as { unref?: () => void }).unref?.();
+    const timer = unrefTimer(setTimeout(() => free(key, fence), ttlMs));
     held.set(key, { fence, timer });
     return {
       fence,
@@ -89,27 +75,18 @@ export function createMemoryCoordinator(): SessionCoordinator {
       return session ? structuredClone(session) : null;
     },
 
-    async write(key, session: SharedSession, conditions: WriteConditions = {}) {
-      const current = sessions.get(key);
-      const version = current?.version ?? 0;
-      if (conditions.fence !== undefined && conditions.fence < (fences.get(key) ?? 0)) return null;
-      if (conditions.ifVersion !== undefined && conditions.ifVersion !== version) return null;
-      return store(key, {
-        ...sharedFields(session),
-        status: 'signedIn',
-        version: version + 1,
-        updatedAt: Date.now(),
-      });
+    async write(key, session, conditions = {}) {
+      const current = { version: sessions.get(key)?.version ?? 0, fence: fences.get(key) ?? 0 };
+      const next = writeOver(current, session, conditions);
+      return next && store(key, next);
     },
 
     async clear(key) {
-      const version = sessions.get(key)?.version ?? 0;
-      return store(key, { status: 'signedOut', version: version + 1, updatedAt: Date.now() });
+      return store(key, signOutAfter(sessions.get(key)?.version ?? 0));
     },
 
     lock(key, options: LockOptions = {}) {
-      const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
-      const waitMs = options.waitMs ?? DEFAULT_LOCK_WAIT_MS;
+      const { ttlMs, waitMs } = lockTimes(options);
       const { signal } = options;
       if (signal?.aborted) return Promise.reject(new AuthError('aborted'));
       if (!held.has(key)) return Promise.resolve(take(key, ttlMs));
@@ -132,11 +109,12 @@ export function createMemoryCoordinator(): SessionCoordinator {
           leave();
           reject(new AuthError('aborted'));
         };
-        const timer = setTimeout(() => {
-          leave();
-          reject(lockTimeout());
-        }, waitMs);
-        (timer as { unref?: () => void }).unref?.();
+        const timer = unrefTimer(
+          setTimeout(() => {
+            leave();
+            reject(lockTimeout());
+          }, waitMs),
+        );
         signal?.addEventListener('abort', onAbort, { once: true });
         waiting.set(key, [...(waiting.get(key) ?? []), waiter]);
       });

@@ -4,8 +4,8 @@
  * a refresh token once, so two holders refreshing with the same token would end one session.
  */
 import { AuthError, toAuthError } from '../errors.js';
-import type { TokenSet } from '../services/types.js';
-import { DEFAULT_LOCK_TTL_MS, DEFAULT_LOCK_WAIT_MS } from './common.js';
+import type { TokenSet } from '../types.js';
+import { lockDefaults } from './common.js';
 import type { CoordinationOptions, SharedSession, StoredSession } from './types.js';
 
 /** An adopted access token must still have this long to live; otherwise the stored refresh token is spent. */
@@ -37,8 +37,8 @@ export async function coordinatedRefresh(
   const { coordinator, sessionKey } = options;
   const startedAt = Date.now();
   const lock = await coordinator.lock(sessionKey, {
-    ttlMs: options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
-    waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    ttlMs: options.lockTtlMs ?? lockDefaults.ttlMs,
+    waitMs: options.lockWaitMs ?? lockDefaults.waitMs,
     signal,
   });
   try {

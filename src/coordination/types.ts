@@ -66,10 +66,10 @@ export interface SessionLock {
 export interface LockOptions {
   /**
    * The lock expires this long after it was taken, whatever its holder does (a killed process must
-   * not block the others for ever). Longer than a refresh may take. Default 20 000 ms.
+   * not block the others for ever). Longer than a refresh may take (default: `20_000`, `lockDefaults.ttlMs`).
    */
   ttlMs?: number;
-  /** Give up waiting after this long: the promise rejects with `AuthError` `timeout`. Default 30 000 ms. */
+  /** Give up waiting after this long: the promise rejects with `AuthError` `timeout` (default: `30_000`, `lockDefaults.waitMs`). */
   waitMs?: number;
   /** Stop waiting: the promise rejects with `AuthError` `aborted`. */
   signal?: AbortSignal;
@@ -126,8 +126,8 @@ export interface CoordinationOptions {
   coordinator: SessionCoordinator;
   /** The key the holders of one session share. */
   sessionKey: string;
-  /** Lock expiry: longer than a refresh may take (the services time out after 15 s). Default 20 000 ms. */
+  /** Lock expiry: longer than a refresh may take (the services time out after 15 s) (default: `20_000`, `lockDefaults.ttlMs`). */
   lockTtlMs?: number;
-  /** How long a holder waits for another's refresh before it gives up (a retryable `timeout`). Default 30 000 ms. */
+  /** How long a holder waits for another's refresh before it gives up (a retryable `timeout`) (default: `30_000`, `lockDefaults.waitMs`). */
   lockWaitMs?: number;
 }

@@ -12,9 +12,8 @@
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import {
-  DEFAULT_LOCK_TTL_MS,
-  DEFAULT_LOCK_WAIT_MS,
   Listeners,
+  lockTimes,
   noticeOf,
   randomId,
   retryUntil,
@@ -215,7 +214,8 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): RedisC
 
     lock(sessionKey, lockOptions: LockOptions = {}): Promise<SessionLock> {
       const k = keys(sessionKey);
-      const ttlMs = Math.max(1, Math.round(lockOptions.ttlMs ?? DEFAULT_LOCK_TTL_MS));
+      const times = lockTimes(lockOptions);
+      const ttlMs = Math.max(1, Math.round(times.ttlMs));
       const token = randomId();
       return retryUntil(
         async () => {
@@ -230,7 +230,7 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): RedisC
             },
           };
         },
-        lockOptions.waitMs ?? DEFAULT_LOCK_WAIT_MS,
+        times.waitMs,
         lockOptions.signal,
       );
     },

@@ -5,7 +5,7 @@
 import { fromPromise } from 'xstate';
 import type { CoordinationOptions } from '../coordination/types.js';
 import { AuthError } from '../errors.js';
-import type { CallOptions, TokenSet } from './types.js';
+import type { CallOptions, TokenSet } from '../types.js';
 
 /**
  * A secret the machine passed as a non-enumerable field is gone when an in-flight call was restored

@@ -7,10 +7,10 @@ import { createUnrefClock } from '../../src/clock.js';
 import { isAuthError } from '../../src/errors.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { marketigerActors } from '../../src/services/marketigerActors.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
-import { mrkterActors } from '../../src/services/mrkterActors.js';
-import { createMrkterApi } from '../../src/services/mrkterApi.js';
+import { marketigerActors } from '../../src/services/marketiger/actors.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
+import { mrkterActors } from '../../src/services/mrkter/actors.js';
+import { createMrkterApi } from '../../src/services/mrkter/api.js';
 import {
   MARKETIGER_DEMO_USER,
   marketigerRoutes,

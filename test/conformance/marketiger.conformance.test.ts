@@ -13,8 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createActor, waitFor } from 'xstate';
 import { createAuthorizedAxios } from '../../src/client/createAuthorizedAxios.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
-import { marketigerActors } from '../../src/services/marketigerActors.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
+import { marketigerActors } from '../../src/services/marketiger/actors.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
 import {
   MARKETIGER_DEMO_USER,
   type MarketigerSimulator,

@@ -11,10 +11,10 @@ import { createMemoryCoordinator } from '../../src/coordination/memory.js';
 import type { SessionCoordinator } from '../../src/coordination/types.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { marketigerActors } from '../../src/services/marketigerActors.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
-import { mrkterActors } from '../../src/services/mrkterActors.js';
-import { createMrkterApi } from '../../src/services/mrkterApi.js';
+import { marketigerActors } from '../../src/services/marketiger/actors.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
+import { mrkterActors } from '../../src/services/mrkter/actors.js';
+import { createMrkterApi } from '../../src/services/mrkter/api.js';
 import {
   MARKETIGER_DEMO_USER,
   type MarketigerSimulator,

@@ -11,9 +11,9 @@ import {
 import type { SharedSession } from '../../src/coordination/types.js';
 import { AuthError } from '../../src/errors.js';
 import { type MarketigerInput, marketigerMachine } from '../../src/machines/marketigerMachine.js';
-import { MAX_TIMER_MS } from '../../src/services/http.js';
-import { marketigerActors } from '../../src/services/marketigerActors.js';
+import { marketigerActors } from '../../src/services/marketiger/actors.js';
 import type { MarketigerApi, TokenSet } from '../../src/services/types.js';
+import { MAX_TIMER_MS } from '../../src/time.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

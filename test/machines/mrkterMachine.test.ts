@@ -9,9 +9,9 @@ import {
 import type { SharedSession } from '../../src/coordination/types.js';
 import { AuthError } from '../../src/errors.js';
 import { type MrkterInput, mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { MAX_TIMER_MS } from '../../src/services/http.js';
-import { mrkterActors } from '../../src/services/mrkterActors.js';
+import { mrkterActors } from '../../src/services/mrkter/actors.js';
 import type { MrkterApi, MrkterIdentity, TokenSet } from '../../src/services/types.js';
+import { MAX_TIMER_MS } from '../../src/time.js';
 
 const HOUR = 60 * 60 * 1000;
 const NOW = new Date('2025-04-01T12:00:00Z');

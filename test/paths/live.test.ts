@@ -22,10 +22,10 @@ import { type AnyActorRef, createActor } from 'xstate';
 import type { AuthError } from '../../src/errors.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { marketigerActors } from '../../src/services/marketigerActors.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
-import { mrkterActors } from '../../src/services/mrkterActors.js';
-import { createMrkterApi } from '../../src/services/mrkterApi.js';
+import { marketigerActors } from '../../src/services/marketiger/actors.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
+import { mrkterActors } from '../../src/services/mrkter/actors.js';
+import { createMrkterApi } from '../../src/services/mrkter/api.js';
 import type { TokenSet } from '../../src/services/types.js';
 import {
   MARKETIGER_DEMO_USER,

@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { AuthError, isAuthErrorKind } from '../../src/errors.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
-import { createMrkterApi } from '../../src/services/mrkterApi.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
+import { createMrkterApi } from '../../src/services/mrkter/api.js';
 import type { TokenSet } from '../../src/services/types.js';
 import { marketigerRoutes } from '../../src/testing/marketigerSimulator.js';
 import { mrkterRoutes } from '../../src/testing/mrkterSimulator.js';

@@ -23,10 +23,10 @@ import { createUnrefClock } from '../../src/clock.js';
 import { AuthError, isAuthError } from '../../src/errors.js';
 import { type MarketigerInput, marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { type MrkterInput, mrkterMachine } from '../../src/machines/mrkterMachine.js';
-import { marketigerActors } from '../../src/services/marketigerActors.js';
-import { createMarketigerApi, type MarketigerApiOptions } from '../../src/services/marketigerApi.js';
-import { mrkterActors } from '../../src/services/mrkterActors.js';
-import { createMrkterApi, type MrkterApiOptions } from '../../src/services/mrkterApi.js';
+import { marketigerActors } from '../../src/services/marketiger/actors.js';
+import { createMarketigerApi, type MarketigerApiOptions } from '../../src/services/marketiger/api.js';
+import { mrkterActors } from '../../src/services/mrkter/actors.js';
+import { createMrkterApi, type MrkterApiOptions } from '../../src/services/mrkter/api.js';
 import {
   MARKETIGER_DEMO_USER,
   type MarketigerSimulatorOptions,

@@ -12,8 +12,8 @@ import { toAuthError } from '../../src/errors.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
 import { restoreActor } from '../../src/restore.js';
-import { marketigerActors } from '../../src/services/marketigerActors.js';
-import { mrkterActors } from '../../src/services/mrkterActors.js';
+import { marketigerActors } from '../../src/services/marketiger/actors.js';
+import { mrkterActors } from '../../src/services/mrkter/actors.js';
 import type { MarketigerApi, MrkterIdentity, TokenSet } from '../../src/services/types.js';
 import { marketigerRoutes } from '../../src/testing/marketigerSimulator.js';
 import {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { toAuthError } from '../../src/errors.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
 import { marketigerRoutes } from '../../src/testing/marketigerSimulator.js';
 import { mrkterRoutes } from '../../src/testing/mrkterSimulator.js';
 import { startSimServer } from '../../src/testing/simServer.js';

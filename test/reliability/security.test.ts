@@ -10,10 +10,10 @@ import { createAuthorizedAxios } from '../../src/client/createAuthorizedAxios.js
 import { createUnrefClock } from '../../src/clock.js';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
 import { restoreActor } from '../../src/restore.js';
-import type { HttpLogEntry } from '../../src/services/http.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
-import { mrkterActors } from '../../src/services/mrkterActors.js';
-import { createMrkterApi } from '../../src/services/mrkterApi.js';
+import type { HttpLogEntry } from '../../src/services/http/log.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
+import { mrkterActors } from '../../src/services/mrkter/actors.js';
+import { createMrkterApi } from '../../src/services/mrkter/api.js';
 import { marketigerRoutes } from '../../src/testing/marketigerSimulator.js';
 import { defaultMrkterUsers, type MrkterSimUser, mrkterRoutes } from '../../src/testing/mrkterSimulator.js';
 import { startSimServer } from '../../src/testing/simServer.js';

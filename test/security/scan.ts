@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import type { AnyActor } from 'xstate';
-import type { HttpLogEntry } from '../../src/services/http.js';
+import type { HttpLogEntry } from '../../src/services/http/log.js';
 
 /** Secrets by value, each with a label that says what it was (the label, not the value, goes in failure messages). */
 export class SecretSet {

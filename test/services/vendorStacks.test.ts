@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthError, isAuthError } from '../../src/errors.js';
-import { createMarketigerApi } from '../../src/services/marketigerApi.js';
-import { createMrkterApi } from '../../src/services/mrkterApi.js';
+import { createMarketigerApi } from '../../src/services/marketiger/api.js';
+import { createMrkterApi } from '../../src/services/mrkter/api.js';
 import { type SimResponse, type SimServer, startSimServer } from '../../src/testing/simServer.js';
 
 const servers: SimServer[] = [];

@@ -3,10 +3,9 @@
  * `signal` to the service, so leaving a state (or stopping the actor) aborts its request.
  */
 import { fromPromise } from 'xstate';
-import type { CoordinationOptions } from '../coordination/types.js';
-import type { mrkterMachine } from '../machines/mrkterMachine.js';
-import { refreshTokensActor, requireSecret } from './actorParts.js';
-import type { MrkterApi, MrkterIdentity, TokenSet } from './types.js';
+import type { CoordinationOptions } from '../../coordination/types.js';
+import type { MrkterApi, MrkterIdentity, TokenSet } from '../../types.js';
+import { refreshTokensActor, requireSecret } from '../actorParts.js';
 
 /**
  * The Mrkter actor implementations, for `mrkterMachine.provide({ actors: mrkterActors(api) })`.
@@ -55,5 +54,5 @@ export function mrkterActors(api: MrkterApi, coordination?: CoordinationOptions)
       ),
     ),
     refreshTokens: refreshTokensActor((input, options) => api.refreshTokens(input, options), coordination),
-  } satisfies Parameters<typeof mrkterMachine.provide>[0]['actors'];
+  };
 }

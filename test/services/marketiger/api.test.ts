@@ -1,16 +1,16 @@
 import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthError, type AuthErrorKind, isAuthError } from '../../src/errors.js';
-import { createMarketigerApi, type MarketigerApiOptions } from '../../src/services/marketigerApi.js';
-import type { MarketigerApi } from '../../src/services/types.js';
+import { AuthError, type AuthErrorKind, isAuthError } from '../../../src/errors.js';
+import { createMarketigerApi, type MarketigerApiOptions } from '../../../src/services/marketiger/api.js';
+import type { MarketigerApi } from '../../../src/services/types.js';
 import {
   MARKETIGER_DEMO_USER,
   type MarketigerSimulator,
   type MarketigerSimulatorOptions,
   startMarketigerSimulator,
-} from '../../src/testing/marketigerSimulator.js';
-import type { SimFault } from '../../src/testing/simServer.js';
+} from '../../../src/testing/marketigerSimulator.js';
+import type { SimFault } from '../../../src/testing/simServer.js';
 
 const LOGIN = 'POST /v2/Auth/Login';
 const REFRESH = 'POST /v2/Auth/RefreshToken';

@@ -1,18 +1,18 @@
 import { inspect } from 'node:util';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AuthError, isAuthError } from '../../src/errors.js';
-import { MAX_TIMER_MS } from '../../src/services/http.js';
-import { createMrkterApi, type MrkterApiOptions } from '../../src/services/mrkterApi.js';
-import type { MrkterApi } from '../../src/services/types.js';
+import { type AuthError, isAuthError } from '../../../src/errors.js';
+import { createMrkterApi, type MrkterApiOptions } from '../../../src/services/mrkter/api.js';
+import type { MrkterApi } from '../../../src/services/types.js';
 import {
   defaultMrkterUsers,
   type MrkterSimulator,
   type MrkterSimulatorOptions,
   mrkterRoutes,
   startMrkterSimulator,
-} from '../../src/testing/mrkterSimulator.js';
-import type { SimFault } from '../../src/testing/simServer.js';
+} from '../../../src/testing/mrkterSimulator.js';
+import type { SimFault } from '../../../src/testing/simServer.js';
+import { MAX_TIMER_MS } from '../../../src/time.js';
 
 const DEMO = { username: 'demo@mrkter.test', password: 'demo-password' };
 const DEMO_PHONE = '+972531112233';

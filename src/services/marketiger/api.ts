@@ -1,23 +1,29 @@
 /**
- * The Marketiger service: the four calls of the auth guide (seeds/000) over the shared HTTP core.
- * Requests are built here; answers are read by `marketigerParse.ts`, the one module that knows the
+ * The Marketiger service: the four calls of the Marketiger auth guide over the shared HTTP core.
+ * Requests are built here; answers are read by `parse.ts`, the one module that knows the
  * provider's response shapes.
  */
-import { assertHeaderValue, createHttpClient, type HttpOptions } from './http.js';
-import { parseProjectAccess, parseProjects, parseTokenAnswer } from './marketigerParse.js';
-import type { MarketigerApi } from './types.js';
+import type { MarketigerApi } from '../../types.js';
+import { createHttpClient } from '../http/client.js';
+import { bearer } from '../http/headers.js';
+import { type HttpOptions, httpDefaults } from '../http/options.js';
+import { parseProjectAccess, parseProjects, parseTokenAnswer } from './parse.js';
 
-/** The guide's base URL (the development API). */
-export const MARKETIGER_DEFAULT_BASE_URL = 'https://devapi.marketiger3d.com/v2';
-
-/** Options of {@link createMarketigerApi}. */
+/** Options of {@link createMarketigerApi}, and those of the HTTP core. */
 export interface MarketigerApiOptions extends HttpOptions {
   /**
-   * The API base URL, `/v2` included. Default `https://devapi.marketiger3d.com/v2`. Must be `https:`
-   * (`http:` only on loopback hosts), else creation throws `AuthError` `insecure_url`.
+   * The API base URL, `/v2` included. Must be `https:` (`http:` only on loopback hosts), else
+   * creation throws `AuthError` `insecure_url` (default: `'https://devapi.marketiger3d.com/v2'`, the
+   * guide's development API).
    */
   baseURL?: string;
 }
+
+/** The defaults of {@link MarketigerApiOptions}: the guide's base URL and the HTTP core's defaults. */
+export const marketigerApiDefaults = {
+  ...httpDefaults,
+  baseURL: 'https://devapi.marketiger3d.com/v2',
+} as const;
 
 /**
  * Creates the Marketiger service. Every method resolves with validated data or rejects with an
@@ -32,11 +38,7 @@ export interface MarketigerApiOptions extends HttpOptions {
  * ```
  */
 export function createMarketigerApi(options: MarketigerApiOptions = {}): MarketigerApi {
-  const http = createHttpClient(options.baseURL ?? MARKETIGER_DEFAULT_BASE_URL, options);
-
-  const bearer = (accessToken: string) => ({
-    Authorization: assertHeaderValue('Authorization', `Bearer ${accessToken}`),
-  });
+  const http = createHttpClient(options.baseURL ?? marketigerApiDefaults.baseURL, options);
 
   return {
     baseURL: http.baseURL,

@@ -1,12 +1,13 @@
 /**
  * The one redaction function behind debug logging. Everything a debug logger receives (headers,
  * bodies, URLs) goes through here first, so that turning logging on never puts a password, an SMS
- * code, a token or a session id into a log line (DESIGN.md: "no secret in a log line").
+ * code, a token or a session id into a log line (README, "Debug logging").
  *
  * It redacts by name (headers and fields that hold secrets, whatever their value) and by shape
  * (values that look like tokens, wherever they are), because a provider may put a token in a field
  * we do not know (an Auth0 `id_token`, a new field of a future API version).
  */
+import { flattenHeaders } from './headers.js';
 
 /** What a redacted value is replaced with. */
 export const REDACTED = '[redacted]';
@@ -111,12 +112,9 @@ function copy(value: unknown, depth: number, seen: WeakSet<object>): unknown {
 
 /** Redacts a header map: secret-named headers whole, every other value for token-looking runs. Names are lower-cased. */
 export function redactHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined || value === null) continue;
-    const text = Array.isArray(value) ? value.join(', ') : String(value);
-    out[name.toLowerCase()] = isSecretName(name) ? REDACTED : redactString(text);
-  }
+  const out = flattenHeaders(headers);
+  for (const [name, text] of Object.entries(out))
+    out[name] = isSecretName(name) ? REDACTED : redactString(text);
   return out;
 }
 

@@ -3,10 +3,9 @@
  * actor's `signal` to the service, so leaving a state (or stopping the actor) aborts its request.
  */
 import { fromPromise } from 'xstate';
-import type { CoordinationOptions } from '../coordination/types.js';
-import type { marketigerMachine } from '../machines/marketigerMachine.js';
-import { refreshTokensActor, requireSecret } from './actorParts.js';
-import type { MarketigerApi, TokenSet } from './types.js';
+import type { CoordinationOptions } from '../../coordination/types.js';
+import type { MarketigerApi, TokenSet } from '../../types.js';
+import { refreshTokensActor, requireSecret } from '../actorParts.js';
 
 /**
  * The Marketiger actor implementations, for `marketigerMachine.provide({ actors: marketigerActors(api) })`.
@@ -35,5 +34,5 @@ export function marketigerActors(api: MarketigerApi, coordination?: Coordination
     checkProjectAccess: fromPromise<void, { accessToken: string; projectId: string }>(({ input, signal }) =>
       api.checkProjectAccess({ accessToken: input.accessToken, projectId: input.projectId }, { signal }),
     ),
-  } satisfies Parameters<typeof marketigerMachine.provide>[0]['actors'];
+  };
 }

@@ -4,28 +4,23 @@
  *
  * Error messages are written here from the kind and status; nothing from a body is copied into a
  * message, and only a server error code that looks like a code (Auth0's `invalid_grant`) reaches `cause`.
- * Where the seed is silent, the assumption is written beside the parser.
+ * Where the Mrkter API guide is silent, the assumption is written beside the parser.
  */
-import { AuthError, type AuthErrorCause } from '../errors.js';
-import { type HttpResponse, MAX_TIMER_MS, statusError } from './http.js';
-import { readJwtExpiry } from './jwt.js';
-import type { MrkterIdentity, TokenSet } from './types.js';
+import { AuthError } from '../../errors.js';
+import { MAX_TIMER_MS } from '../../time.js';
+import type { MrkterIdentity, TokenSet } from '../../types.js';
+import { isObject } from '../http/json.js';
+import type { HttpResponse } from '../http/options.js';
+import { causeOf, statusError } from '../http/status.js';
+import { readJwtExpiry } from '../jwt.js';
 
 /** Which Auth0 grant an answer belongs to: the same error means different things for each. */
 export type MrkterGrant = 'password' | 'refresh_token';
 
-/** Longest session id accepted; the seed's is 32 characters. */
+/** Longest session id accepted; the guide's sample is 32 characters. */
 export const MAX_SESSION_ID_LENGTH = 512;
 
 const isOk = (response: HttpResponse) => response.status >= 200 && response.status < 300;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function causeOf(response: HttpResponse, serverError?: string): AuthErrorCause {
-  return { name: 'HttpStatus', code: String(response.status), ...(serverError ? { serverError } : {}) };
-}
 
 function badResponse(response: HttpResponse, message: string): AuthError {
   return new AuthError('bad_response', { status: response.status, message, cause: causeOf(response) });
@@ -40,7 +35,7 @@ const tokenPattern = /^[\x21-\x7e]+$/;
  */
 function auth0ErrorCode(response: HttpResponse): string | undefined {
   const json = response.json;
-  if (!isPlainObject(json)) return undefined;
+  if (!isObject(json)) return undefined;
   const error = json['error'];
   return typeof error === 'string' && /^[a-z][a-z0-9_]{0,63}$/i.test(error) ? error : undefined;
 }
@@ -76,7 +71,7 @@ function expiresInSeconds(value: unknown): number | undefined {
 export function parseTokenResponse(response: HttpResponse, grant: MrkterGrant): TokenSet {
   if (!isOk(response)) throw auth0Error(response, grant);
   const json = response.json;
-  if (!isPlainObject(json)) throw badResponse(response, 'The token answer is not a JSON object.');
+  if (!isObject(json)) throw badResponse(response, 'The token answer is not a JSON object.');
   const accessToken = json['access_token'];
   if (typeof accessToken !== 'string' || !tokenPattern.test(accessToken)) {
     throw badResponse(response, 'The token answer has no usable access_token.');
@@ -111,8 +106,8 @@ export function parseTokenResponse(response: HttpResponse, grant: MrkterGrant): 
 }
 
 /**
- * Maps a refused Auth0 token request to an `AuthError`. Auth0 documents its error codes; the seed
- * shows none, so these are Auth0's:
+ * Maps a refused Auth0 token request to an `AuthError`. Auth0 documents its error codes; the Mrkter
+ * guide shows none, so these are Auth0's:
  * - `invalid_grant` (403): wrong email or password on login (`invalid_credentials`); an unknown,
  *   spent or revoked refresh token on refresh (`session_expired`). Neither retryable.
  * - `too_many_attempts` (429): brute-force protection locked the user. `too_many_attempts`, NOT
@@ -205,7 +200,7 @@ export function parseIdentities(response: HttpResponse): MrkterIdentity[] {
     throw new AuthError('no_identities', { status: response.status, cause: causeOf(response) });
   const seen = new Set<string>();
   for (const item of json as unknown[]) {
-    if (!isPlainObject(item)) throw badResponse(response, 'An identity is not an object.');
+    if (!isObject(item)) throw badResponse(response, 'An identity is not an object.');
     const accountId = item['accountId'];
     const valid =
       (typeof accountId === 'number' && Number.isFinite(accountId)) ||
@@ -229,7 +224,7 @@ export function parseIdentities(response: HttpResponse): MrkterIdentity[] {
 }
 
 /**
- * Reads the answer to `POST /verification/sms`. The seed shows no answer: any 2xx is success and
+ * Reads the answer to `POST /verification/sms`. The guide shows no answer: any 2xx is success and
  * its body is ignored (NestJS answers a POST whose handler returns nothing with 201 and no body). 429 is `rate_limited` with the server's `Retry-After`; 401 `session_expired`;
  * the rest the shared {@link statusError} fallback (a 400 for a number the server does not know is
  * `bad_response`: the number came from the server's own identity).
@@ -245,7 +240,7 @@ export function parseCodeRequest(response: HttpResponse): void {
  * for every built-in exception; nothing else is read from it.
  */
 function isNestErrorBody(json: unknown): boolean {
-  if (!isPlainObject(json)) return false;
+  if (!isObject(json)) return false;
   const message = json['message'];
   const validMessage =
     typeof message === 'string' ||
@@ -259,7 +254,7 @@ const sessionIdPattern = /^[\x21-\x3b\x3d\x3f-\x7e]+$/;
 /**
  * Reads the answer to `POST /auth/mfa/phone-number/authenticate`: the session id.
  *
- * The seed shows it as the whole body, unquoted (`e2OyFXDwyyKH1iRyOsvb2x7qFrceUXq4`). NestJS on
+ * The guide shows it as the whole body, unquoted (`e2OyFXDwyyKH1iRyOsvb2x7qFrceUXq4`). NestJS on
  * Express sends a string a handler returns with `res.send(String(body))`, and Express's `res.send`
  * labels a string `text/html; charset=utf-8` unless the handler set a type; a handler returning an
  * object or using `@Header()` may send it as `text/plain` or as a JSON string. So:
@@ -274,7 +269,7 @@ const sessionIdPattern = /^[\x21-\x3b\x3d\x3f-\x7e]+$/;
  * markup characters (`<`, `>`). That refuses an HTML page (a proxy's, a login page) whatever its
  * label, and keeps the `x-session-id` header it is sent back in safe. Failures are `bad_response`.
  *
- * Errors: the seed does not say what a wrong or expired code answers. A 400, 403 or 422 that carries
+ * Errors: the guide does not say what a wrong or expired code answers. A 400, 403 or 422 that carries
  * a NestJS error body (`message` a string, or an array of strings from `ValidationPipe`) or no body
  * at all is `invalid_code` (the simulator's default is `BadRequestException('Invalid code')`); the
  * same statuses with any other body (an HTML page, a JSON shape Nest does not write) are

@@ -1,12 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAuthError } from '../../src/errors.js';
-import {
-  assertSecureBaseUrl,
-  createHttpClient,
-  parseRetryAfter,
-  statusError,
-} from '../../src/services/http.js';
-import { type SimServer, startSimServer } from '../../src/testing/simServer.js';
+import { isAuthError } from '../../../src/errors.js';
+import { createHttpClient } from '../../../src/services/http/client.js';
+import { parseRetryAfter, statusError } from '../../../src/services/http/status.js';
+import { assertSecureBaseUrl } from '../../../src/services/http/urls.js';
+import { type SimServer, startSimServer } from '../../../src/testing/simServer.js';
 
 let server: SimServer | undefined;
 afterEach(async () => {

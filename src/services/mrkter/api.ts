@@ -4,31 +4,38 @@
  *
  * Two HTTP clients, one per origin, keep credentials where they belong: the password and the refresh
  * token go only to the Auth0 origin's `/oauth/token`; the access token only to the API origin.
- * What the answers mean is read in `mrkterParse.ts`.
+ * What the answers mean is read in `parse.ts`.
  */
-import { AuthError } from '../errors.js';
-import { assertHeaderValue, createHttpClient, type HttpOptions } from './http.js';
-import { parseCodeRequest, parseIdentities, parseSessionId, parseTokenResponse } from './mrkterParse.js';
-import type { MrkterApi } from './types.js';
+import { AuthError } from '../../errors.js';
+import type { MrkterApi } from '../../types.js';
+import { createHttpClient } from '../http/client.js';
+import { assertHeaderValue, bearer, hasControlCharacters } from '../http/headers.js';
+import { type HttpOptions, httpDefaults } from '../http/options.js';
+import { mrkterHeaderNames } from './credentials.js';
+import { parseCodeRequest, parseIdentities, parseSessionId, parseTokenResponse } from './parse.js';
 
-/** Options of {@link createMrkterApi}; defaults are the seed's. */
+/** Options of {@link createMrkterApi}, and those of the HTTP core; the defaults are the Mrkter sign-in guide's. */
 export interface MrkterApiOptions extends HttpOptions {
-  /** The Auth0 tenant origin. Default `https://login.dev.mrkter.io`. */
+  /** The Auth0 tenant origin (default: `'https://login.dev.mrkter.io'`). */
   authBaseURL?: string;
-  /** The Mrkter API origin. Default `https://api.dev.mrkter.io`. */
+  /** The Mrkter API origin (default: `'https://api.dev.mrkter.io'`). */
   apiBaseURL?: string;
-  /** The Auth0 application's client id. Default `IuNTe8fftpw3a0KJKxsxBET8t3C6agZi`. */
+  /** The Auth0 application's client id (default: `'IuNTe8fftpw3a0KJKxsxBET8t3C6agZi'`). */
   clientId?: string;
-  /** The API audience. Default `https://dev-mrkter.io`. */
+  /** The API audience (default: `'https://dev-mrkter.io'`). */
   audience?: string;
-  /** The Auth0 connection. Default `Username-Password-Authentication`. */
+  /** The Auth0 connection (default: `'Username-Password-Authentication'`). */
   connection?: string;
-  /** The scope asked for; `offline_access` (the default) is what makes Auth0 issue a refresh token. */
+  /**
+   * The scope asked for; `offline_access` is what makes Auth0 issue a refresh token. An empty string
+   * asks for none (default: `'offline_access'`).
+   */
   scope?: string;
 }
 
-/** The seed's values. */
-export const mrkterDefaults = {
+/** The defaults of {@link MrkterApiOptions}: the Mrkter sign-in guide's values and the HTTP core's defaults. */
+export const mrkterApiDefaults = {
+  ...httpDefaults,
   authBaseURL: 'https://login.dev.mrkter.io',
   apiBaseURL: 'https://api.dev.mrkter.io',
   clientId: 'IuNTe8fftpw3a0KJKxsxBET8t3C6agZi',
@@ -51,26 +58,25 @@ export const mrkterDefaults = {
  */
 export function createMrkterApi(options: MrkterApiOptions = {}): MrkterApi {
   const { authBaseURL, apiBaseURL, clientId, audience, connection, scope, ...httpOptions } = options;
-  const auth = createHttpClient(authBaseURL ?? mrkterDefaults.authBaseURL, httpOptions);
-  const api = createHttpClient(apiBaseURL ?? mrkterDefaults.apiBaseURL, httpOptions);
-  const client_id = clientId ?? mrkterDefaults.clientId;
-  const bearer = (accessToken: string) => ({ Authorization: `Bearer ${accessToken}` });
+  const auth = createHttpClient(authBaseURL ?? mrkterApiDefaults.authBaseURL, httpOptions);
+  const api = createHttpClient(apiBaseURL ?? mrkterApiDefaults.apiBaseURL, httpOptions);
+  const client_id = clientId ?? mrkterApiDefaults.clientId;
 
   return {
     authBaseURL: auth.baseURL,
     apiBaseURL: api.baseURL,
 
     async login({ username, password }, { signal } = {}) {
-      // Form data, every parameter of the seed. An empty scope is left out rather than sent empty.
+      // Form data, every parameter of the guide. An empty scope is left out rather than sent empty.
       const form: Record<string, string> = {
         grant_type: 'password',
         username,
         password,
-        audience: audience ?? mrkterDefaults.audience,
+        audience: audience ?? mrkterApiDefaults.audience,
         client_id,
-        connection: connection ?? mrkterDefaults.connection,
+        connection: connection ?? mrkterApiDefaults.connection,
       };
-      const wanted = scope ?? mrkterDefaults.scope;
+      const wanted = scope ?? mrkterApiDefaults.scope;
       if (wanted) form['scope'] = wanted;
       const response = await auth.request({ method: 'POST', path: '/oauth/token', form, signal });
       return parseTokenResponse(response, 'password');
@@ -100,8 +106,7 @@ export function createMrkterApi(options: MrkterApiOptions = {}): MrkterApi {
       // An identity without a number cannot get a code; the machine checks first, this guards direct callers.
       if (typeof phoneNumber !== 'string' || !phoneNumber.trim()) throw new AuthError('no_phone_number');
       // The number comes from the server's identity: one with control characters is refused before sending.
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-      if (/[\u0000-\u001f\u007f]/.test(phoneNumber)) {
+      if (hasControlCharacters(phoneNumber)) {
         throw new AuthError('bad_response', { message: 'The phone number contains control characters.' });
       }
       const response = await api.request({
@@ -115,13 +120,13 @@ export function createMrkterApi(options: MrkterApiOptions = {}): MrkterApi {
     },
 
     async verifyCode({ accessToken, accountId, code }, { signal } = {}) {
-      // Sent as the server gave it (a number in the seed), as text; CR/LF/NUL refused before sending.
-      const account = assertHeaderValue('x-account-id', String(accountId));
+      // Sent as the server gave it (a number in the guide), as text; CR/LF/NUL refused before sending.
+      const account = assertHeaderValue(mrkterHeaderNames.accountId, String(accountId));
       const response = await api.request({
         method: 'POST',
         path: '/auth/mfa/phone-number/authenticate',
         json: { code },
-        headers: { ...bearer(accessToken), 'x-account-id': account },
+        headers: { ...bearer(accessToken), [mrkterHeaderNames.accountId]: account },
         signal,
       });
       return { sessionId: parseSessionId(response) };

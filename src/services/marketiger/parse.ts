@@ -4,7 +4,7 @@
  * written here (never copied from the body) and whose cause holds at most the status and the
  * server's `error.type` code.
  *
- * The guide (seeds/000) documents the envelopes `{ success: true, data }` and
+ * The Marketiger auth guide documents the envelopes `{ success: true, data }` and
  * `{ success: false, error: { type, message } }`, 400 `AUTHENTICATION` for a wrong password,
  * 401 `AUTHENTICATION` for a missing, invalid or expired access token and 403 `NO_PERMISSION`.
  * Where it is silent, the assumption is written beside the parser that makes it: the API runs on
@@ -14,10 +14,13 @@
  * `application/problem+json` for model validation (`{ type, title, status, errors, traceId }`), a
  * 415 for a body that is not JSON, and a bare `true`/`false` from an action that returns `bool`.
  */
-import { AuthError, type AuthErrorCause, type AuthErrorKind } from '../errors.js';
-import { type HttpResponse, statusError } from './http.js';
-import { readJwtExpiry } from './jwt.js';
-import type { TokenSet } from './types.js';
+import { AuthError, type AuthErrorKind } from '../../errors.js';
+import type { TokenSet } from '../../types.js';
+import { hasControlCharacters } from '../http/headers.js';
+import { isObject } from '../http/json.js';
+import type { HttpResponse } from '../http/options.js';
+import { causeOf, statusError } from '../http/status.js';
+import { readJwtExpiry } from '../jwt.js';
 
 /** A Marketiger answer read as the guide's envelope. */
 export type MarketigerEnvelope =
@@ -29,12 +32,6 @@ export type MarketigerEnvelope =
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** `error.type` is a code such as `AUTHENTICATION`; anything else is not kept, so no server prose reaches a cause. */
 const ERROR_TYPE_SHAPE = /^[A-Z][A-Z0-9_]{0,63}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Reads the envelope. `success` must be the boolean `true` or `false` (a string `"true"` is not an
@@ -52,10 +49,6 @@ export function readEnvelope(json: unknown): MarketigerEnvelope {
     };
   }
   return { success: undefined };
-}
-
-function causeOf(response: HttpResponse, serverError: string | undefined): AuthErrorCause {
-  return { name: 'HttpStatus', code: String(response.status), ...(serverError ? { serverError } : {}) };
 }
 
 function fail(
@@ -108,11 +101,7 @@ export function parseTokenAnswer(response: HttpResponse, what: 'login' | 'refres
   if (envelope.success !== true || !isObject(envelope.data)) throw badShape(response, what);
   const { accessToken, refreshToken } = envelope.data;
   if (typeof accessToken !== 'string' || !JWT_SHAPE.test(accessToken)) throw badShape(response, what);
-  if (
-    typeof refreshToken !== 'string' ||
-    refreshToken.length === 0 ||
-    CONTROL_CHARACTERS.test(refreshToken)
-  ) {
+  if (typeof refreshToken !== 'string' || refreshToken.length === 0 || hasControlCharacters(refreshToken)) {
     throw badShape(response, what);
   }
   const expiresAt = readJwtExpiry(accessToken);
@@ -161,8 +150,8 @@ function loginError(response: HttpResponse, serverError: string | undefined): Au
 }
 
 /**
- * A refused refresh. The guide does not say how the refresh endpoint refuses a token; DESIGN.md
- * settles it: 400, 401 and 403 (whatever the body) mean the refresh token is no good and the session is
+ * A refused refresh. The guide does not say how the refresh endpoint refuses a token; authcharts
+ * settles it (README, "Errors"): 400, 401 and 403 (whatever the body) mean the refresh token is no good and the session is
  * over, `session_expired`, never retried. So do `AUTHENTICATION` and `NO_PERMISSION` in a 200 with
  * `success: false`. 429 and 5xx stay retryable.
  */

@@ -7,7 +7,7 @@ import {
   redactString,
   redactUrl,
   summarizeBody,
-} from '../../src/services/redact.js';
+} from '../../../src/services/http/redact.js';
 
 const JWT =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEiLCJleHAiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLXZhbHVlLTEyMzQ';
