@@ -1,5 +1,5 @@
 /**
- * The Marketiger sign-in flow (seeds/000): email and password, an optional project access check, then
+ * The Marketiger sign-in flow: email and password, an optional project access check, then
  * a session that refreshes its access token before it expires and ends when the refresh token does.
  *
  * The machine is pure: it calls its actors by name (`login`, `refreshTokens`, `checkProjectAccess`),
