@@ -14,6 +14,7 @@ import {
   fromPromise,
   type InspectionEvent,
 } from 'xstate';
+import type { TokenSet } from '../../src/services/types.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -60,6 +61,20 @@ export function withServices<TMachine extends AnyStateMachine>(machine: TMachine
     ]),
   );
   return machine.provide({ actors } as never) as TMachine;
+}
+
+/** A token answer whose access token lives `ttlMs` from now (`null`: the answer says nothing of its expiry). */
+export function tokenSet(
+  accessToken: string,
+  refreshToken: string | null,
+  ttlMs: number | null = HOUR,
+): TokenSet {
+  return {
+    accessToken,
+    refreshToken,
+    accessTokenExpiresAt: ttlMs === null ? null : Date.now() + ttlMs,
+    clockSkewMs: 0,
+  };
 }
 
 /** A promise the test settles by hand, to hold an actor in a busy state. */

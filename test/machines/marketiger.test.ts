@@ -6,12 +6,16 @@ import { afterAll, afterEach, beforeEach, vi } from 'vitest';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import { expectEveryTransitionTaken } from './harness.js';
 import { T0 } from './marketiger/fixtures.js';
+import { marketigerSession } from './session/providers.js';
+import { describeSignedInSession } from './session/refresh.js';
 import './marketiger/contract.js';
 import './marketiger/signIn.js';
 import './marketiger/refresh.js';
 import './marketiger/restore.js';
 import './marketiger/actors.js';
 import './marketiger/sharedSession.js';
+
+describeSignedInSession(marketigerSession);
 
 beforeEach(() => {
   vi.useFakeTimers();

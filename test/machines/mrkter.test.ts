@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mrkterMachine } from '../../src/machines/mrkterMachine.js';
 import { missingTransitions, recordedCount, transitionKeys } from './harness.js';
 import { NOW } from './mrkter/fixtures.js';
+import { mrkterSession } from './session/providers.js';
+import { describeSignedInSession } from './session/refresh.js';
 import './mrkter/creation.js';
 import './mrkter/signIn.js';
 import './mrkter/identities.js';
@@ -14,6 +16,8 @@ import './mrkter/session.js';
 import './mrkter/secrets.js';
 import './mrkter/actors.js';
 import './mrkter/sharedSession.js';
+
+describeSignedInSession(mrkterSession);
 
 beforeEach(() => {
   vi.useFakeTimers({ now: NOW });

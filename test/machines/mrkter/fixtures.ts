@@ -3,7 +3,9 @@ import { vi } from 'vitest';
 import { createActor } from 'xstate';
 import { type MrkterInput, mrkterMachine } from '../../../src/machines/mrkterMachine.js';
 import type { MrkterIdentity, TokenSet } from '../../../src/services/types.js';
-import { HOUR, PASSWORD, record, withServices } from '../harness.js';
+import { PASSWORD, record, tokenSet, withServices } from '../harness.js';
+
+export { tokenSet };
 
 /** The fake clock's start in every Mrkter machine test. */
 export const NOW = new Date('2025-04-01T12:00:00Z');
@@ -35,19 +37,6 @@ export const phoneless: MrkterIdentity = {
   status: 'ACTIVE',
   verifiedPhoneNumber: null,
 };
-
-export function tokenSet(
-  accessToken: string,
-  refreshToken: string | null,
-  ttlMs: number | null = HOUR,
-): TokenSet {
-  return {
-    accessToken,
-    refreshToken,
-    accessTokenExpiresAt: ttlMs === null ? null : Date.now() + ttlMs,
-    clockSkewMs: 0,
-  };
-}
 
 /** A promise the test settles by hand, to hold an actor in a busy state. */
 function _deferred<T>() {
