@@ -8,6 +8,7 @@ import { expectEveryTransitionTaken } from './harness.js';
 import { T0 } from './marketiger/fixtures.js';
 import { marketigerSession } from './session/providers.js';
 import { describeSignedInSession } from './session/refresh.js';
+import { describeSharedSession } from './session/sharedSession.js';
 import './marketiger/contract.js';
 import './marketiger/signIn.js';
 import './marketiger/refresh.js';
@@ -16,6 +17,7 @@ import './marketiger/actors.js';
 import './marketiger/sharedSession.js';
 
 describeSignedInSession(marketigerSession);
+describeSharedSession(marketigerSession);
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -8,6 +8,7 @@ import { missingTransitions, recordedCount, transitionKeys } from './harness.js'
 import { NOW } from './mrkter/fixtures.js';
 import { mrkterSession } from './session/providers.js';
 import { describeSignedInSession } from './session/refresh.js';
+import { describeSharedSession } from './session/sharedSession.js';
 import './mrkter/creation.js';
 import './mrkter/signIn.js';
 import './mrkter/identities.js';
@@ -18,6 +19,7 @@ import './mrkter/actors.js';
 import './mrkter/sharedSession.js';
 
 describeSignedInSession(mrkterSession);
+describeSharedSession(mrkterSession);
 
 beforeEach(() => {
   vi.useFakeTimers({ now: NOW });

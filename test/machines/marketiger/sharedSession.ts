@@ -1,7 +1,6 @@
 /** Marketiger: a session shared with other holders. Run by test/machines/marketiger.test.ts. */
 import { describe, expect, it } from 'vitest';
 import type { SharedSession } from '../../../src/coordination/types.js';
-import { AuthError } from '../../../src/errors.js';
 import { HOUR, settle } from '../harness.js';
 import { arrange, signedIn, start, T0 } from './fixtures.js';
 
@@ -68,47 +67,5 @@ describe('marketigerMachine: a session shared with other holders', () => {
       refreshTokenExpiresAt: T0 + HOUR,
     });
     expect(refreshTokens.calls[0]?.signal.aborted).toBe(true);
-  });
-
-  it('ignores a notice of the tokens it already has', async () => {
-    // arrange
-    const { subject } = await signedIn();
-    const before = subject.getSnapshot().context;
-
-    // act
-    subject.send({ type: 'session.updated', session: shared('access-1') });
-
-    // assert
-    expect(subject.getSnapshot().context).toEqual(before);
-  });
-
-  it('signs out when another holder signs out, saying so in the error', async () => {
-    // arrange
-    const { subject } = await signedIn();
-
-    // act
-    subject.send({ type: 'session.ended' });
-
-    // assert
-    expect(subject.getSnapshot().value).toBe('signedOut');
-    expect(subject.getSnapshot().context).toMatchObject({ accessToken: null, refreshToken: null });
-    expect(subject.getSnapshot().context.error?.kind).toBe('signed_out');
-  });
-
-  it('leaves sessionExpired for a session another holder still has', async () => {
-    // arrange
-    const { subject } = await signedIn(
-      {},
-      { refreshTokens: () => Promise.reject(new AuthError('session_expired')) },
-    );
-    subject.send({ type: 'auth.refresh' });
-    await settle();
-    expect(subject.getSnapshot().value).toBe('sessionExpired');
-
-    // act
-    subject.send({ type: 'session.updated', session: shared('access-other') });
-
-    // assert
-    expect(subject.getSnapshot().value).toEqual({ signedIn: 'active' });
   });
 });

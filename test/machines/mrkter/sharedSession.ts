@@ -1,10 +1,9 @@
 /** Mrkter: a session shared with other holders. Run by test/machines/mrkter.test.ts. */
 import { describe, expect, it } from 'vitest';
 import type { SharedSession } from '../../../src/coordination/types.js';
-import { AuthError } from '../../../src/errors.js';
 import type { TokenSet } from '../../../src/services/types.js';
 import { deferred, HOUR } from '../harness.js';
-import { flush, start, stateOf, stubApi, toSignedIn } from './fixtures.js';
+import { start, stateOf, stubApi, toSignedIn } from './fixtures.js';
 
 describe('mrkterMachine: a session shared with other holders', () => {
   const shared = (accessToken: string, extra: Partial<SharedSession> = {}): SharedSession => ({
@@ -68,49 +67,5 @@ describe('mrkterMachine: a session shared with other holders', () => {
     expect(stateOf(subject)).toEqual({ signedIn: 'active' });
     expect(subject.getSnapshot().context.accessToken).toBe('access-other');
     expect(signal?.aborted).toBe(true);
-  });
-
-  it('ignores a notice of the tokens it already has', async () => {
-    // Arrange
-    const subject = start(stubApi());
-    await toSignedIn(subject);
-    const before = subject.getSnapshot().context;
-
-    // Act
-    subject.send({ type: 'session.updated', session: shared('access-1') });
-
-    // Assert
-    expect(subject.getSnapshot().context).toEqual(before);
-  });
-
-  it('signs out when another holder signs out, saying so in the error', async () => {
-    // Arrange
-    const subject = start(stubApi());
-    await toSignedIn(subject);
-
-    // Act
-    subject.send({ type: 'session.ended' });
-
-    // Assert
-    expect(stateOf(subject)).toBe('signedOut');
-    expect(subject.getSnapshot().context).toMatchObject({ accessToken: null, sessionId: null });
-    expect(subject.getSnapshot().context.error?.kind).toBe('signed_out');
-  });
-
-  it('leaves sessionExpired for a session another holder still has', async () => {
-    // Arrange
-    const api = stubApi();
-    api.refreshTokens.mockRejectedValue(new AuthError('session_expired'));
-    const subject = start(api);
-    await toSignedIn(subject);
-    subject.send({ type: 'auth.refresh' });
-    await flush();
-    expect(stateOf(subject)).toBe('sessionExpired');
-
-    // Act
-    subject.send({ type: 'session.updated', session: shared('access-other') });
-
-    // Assert
-    expect(stateOf(subject)).toEqual({ signedIn: 'active' });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { type Mock, vi } from 'vitest';
 import type { Actor, AnyStateMachine } from 'xstate';
+import type { SharedSession } from '../../../src/coordination/types.js';
 import { marketigerMachine } from '../../../src/machines/marketigerMachine.js';
 import type { MrkterInput } from '../../../src/machines/mrkterMachine.js';
 import { PASSWORD, settle, startRecorded, tokenSet, withServices } from '../harness.js';
@@ -34,6 +35,8 @@ export interface SessionProvider {
   /** Services that sign in with `access-1`/`refresh-1` and refresh to `access-2`/`refresh-2`. */
   stubApi(): SessionApi;
   start(api: SessionApi, input?: object): SessionSubject;
+  /** What another holder shares: the provider's own fields (Mrkter's account and session ids) included. */
+  sharedFields: Partial<SharedSession>;
   /** Every step of the provider's sign-in, with the stub answers. */
   toSignedIn(subject: SessionSubject): Promise<void>;
 }
@@ -45,6 +48,7 @@ export const marketigerSession: SessionProvider = {
   now: new Date(T0),
   exact: marketigerExact,
   cleared: { refreshTokenExpiresAt: null },
+  sharedFields: {},
   stubApi: () => ({
     login: vi.fn(async () => tokenSet('access-1', 'refresh-1')),
     refreshTokens: vi.fn(async () => tokenSet('access-2', 'refresh-2')),
@@ -63,6 +67,7 @@ export const mrkterSession: SessionProvider = {
   now: mrkter.NOW,
   exact: mrkter.exact,
   cleared: { sessionId: null, accountId: null, phoneNumber: null, identities: [] },
+  sharedFields: { accountId: 456, sessionId: 'session-shared' },
   stubApi: () => mrkter.stubApi() as unknown as SessionApi,
   start: (api, input = mrkter.exact) =>
     mrkter.start(
