@@ -33,9 +33,10 @@ export type { AuthErrorCause, AuthErrorData, AuthErrorKind, AuthErrorOptions } f
 export { AuthError, authErrorKinds, isAuthError, isAuthErrorKind, toAuthError } from './errors.js';
 export { identityProblem } from './machines/identity.js';
 export type { MarketigerContext, MarketigerEvent, MarketigerInput } from './machines/marketigerMachine.js';
-export { marketigerMachine } from './machines/marketigerMachine.js';
+export { marketigerInputDefaults, marketigerMachine } from './machines/marketigerMachine.js';
 export type { MrkterContext, MrkterEvent, MrkterInput } from './machines/mrkterMachine.js';
-export { mrkterMachine } from './machines/mrkterMachine.js';
+export { mrkterInputDefaults, mrkterMachine } from './machines/mrkterMachine.js';
+export type { SessionContext } from './machines/signedInSession.js';
 export { restoreActor } from './restore.js';
 export type { HttpLogEntry, HttpLogger, HttpOptions } from './services/http.js';
 export { marketigerActors } from './services/marketigerActors.js';

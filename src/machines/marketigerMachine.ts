@@ -10,7 +10,6 @@
  */
 import { assertEvent, fromPromise, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
-import type { AuthErrorData } from '../errors.js';
 import type { MarketigerApi, TokenSet } from '../services/types.js';
 import {
   DEFAULT_ACCESS_TOKEN_TTL_MS,
@@ -21,7 +20,7 @@ import {
   numberOr,
   withSecret,
 } from './session.js';
-import { refreshTokenEnd, resumeTimers, signedInSession } from './signedInSession.js';
+import { refreshTokenEnd, resumeTimers, type SessionContext, signedInSession } from './signedInSession.js';
 
 const notProvided = (name: string): never => notProvidedBy('Marketiger', 'marketigerActors', name);
 
@@ -75,24 +74,13 @@ export const marketigerInputDefaults = {
 } as const satisfies Required<Omit<MarketigerInput, 'projectId'>>;
 
 /** The machine's context: plain, serialisable data only. Times are local epoch ms. */
-export interface MarketigerContext {
-  accessToken: string | null;
-  refreshToken: string | null;
-  accessTokenExpiresAt: number | null;
+export interface MarketigerContext extends SessionContext {
   /** When the current refresh token stops working: set each time a new one is received. */
   refreshTokenExpiresAt: number | null;
-  /** When the next refresh (or, in `backingOff`, the next retry) is due. */
-  refreshAt: number | null;
-  /** Server clock minus local clock, from the last token answer. */
-  clockSkewMs: number;
-  /** Failed refresh attempts in a row (drives the backoff); 0 after a success. */
-  refreshAttempts: number;
-  error: AuthErrorData | null;
+  /** From input: the project sign-in checks, or `null` for none. */
   projectId: string | null;
-  refreshLeewayMs: number;
+  /** From input: lifetime of a refresh token from when it is received, in ms. */
   refreshTokenTtlMs: number;
-  accessTokenTtlMs: number;
-  refreshJitterMs: number;
 }
 
 /** Every event the machine answers (XState's own done/error/after events aside). */

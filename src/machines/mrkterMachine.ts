@@ -7,7 +7,7 @@
 
 import { assertEvent, assign, fromPromise, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
-import { AuthError, type AuthErrorData, type AuthErrorKind, toAuthError } from '../errors.js';
+import { AuthError, type AuthErrorKind, toAuthError } from '../errors.js';
 import type { MrkterIdentity, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
 import { identityProblem } from './identity.js';
@@ -20,7 +20,7 @@ import {
   numberOr,
   withSecret,
 } from './session.js';
-import { resumeTimers, signedInSession } from './signedInSession.js';
+import { resumeTimers, type SessionContext, signedInSession } from './signedInSession.js';
 
 /**
  * Configuration of {@link mrkterMachine}; the object and every field are optional.
@@ -69,17 +69,7 @@ export const mrkterInputDefaults = {
  * const { accessToken, accountId, sessionId } = actor.getSnapshot().context;
  * ```
  */
-export interface MrkterContext {
-  accessToken: string | null;
-  refreshToken: string | null;
-  /** Local epoch ms at which the access token expires. */
-  accessTokenExpiresAt: number | null;
-  /** Local epoch ms at which the next refresh starts (in `backingOff`, the next retry). */
-  refreshAt: number | null;
-  /** Server clock minus local clock, in ms, as measured by the last token answer. */
-  clockSkewMs: number;
-  /** Failed refreshes in a row (drives the backoff). */
-  refreshAttempts: number;
+export interface MrkterContext extends SessionContext {
   /** Every identity the server returned, as it returned them (a UI shows which cannot be chosen). */
   identities: MrkterIdentity[];
   /** The selected identity's accountId, in the server's type (a number in the seed). */
@@ -92,13 +82,12 @@ export interface MrkterContext {
   codeAttempts: number;
   /** Local epoch ms from which `code.resend` is accepted; `null` until a code was sent. */
   resendAvailableAt: number | null;
-  error: AuthErrorData | null;
+  /** From input: with exactly one selectable identity, request its code without asking. */
   autoSelectSingleIdentity: boolean;
+  /** From input: wrong codes allowed before the flow ends with `too_many_attempts`. */
   maxCodeAttempts: number;
+  /** From input: wait before `code.resend` is accepted, in ms. */
   resendCooldownMs: number;
-  refreshLeewayMs: number;
-  accessTokenTtlMs: number;
-  refreshJitterMs: number;
 }
 
 /**

@@ -28,17 +28,27 @@ import {
   signedOutElsewhereError,
 } from './session.js';
 
-/** The context fields every signed-in session has, whatever the provider. */
+/** The context fields every signed-in session has, whatever the provider. Plain data; times are local epoch ms. */
 export interface SessionContext {
+  /** The access token requests carry; `null` when signed out. */
   accessToken: string | null;
+  /** The refresh token to use next; `null` when signed out or when the provider issued none. */
   refreshToken: string | null;
+  /** Local epoch ms at which the access token expires. */
   accessTokenExpiresAt: number | null;
+  /** Local epoch ms at which the next refresh starts (in `backingOff`, the next retry). */
   refreshAt: number | null;
+  /** Server clock minus local clock, in ms, as measured by the last token answer. */
   clockSkewMs: number;
+  /** Failed refreshes in a row (drives the backoff); 0 after a success. */
   refreshAttempts: number;
+  /** What went wrong last, as plain data (`{ kind, message, status? }`); `null` when nothing did. */
   error: AuthErrorData | null;
+  /** From input: refresh this long before the access token expires, in ms. */
   refreshLeewayMs: number;
+  /** From input: upper bound of the random advance of each refresh, in ms. */
   refreshJitterMs: number;
+  /** From input: lifetime assumed for an access token whose expiry is unknown, in ms. */
   accessTokenTtlMs: number;
 }
 
