@@ -80,6 +80,46 @@ function membersWithDocs<T extends ts.Node>(
   });
 }
 
+/**
+ * The member docs of interface `name` in the file at `path`, its own and, through `extends`, those of
+ * the interfaces it extends (found through the file's relative imports): the machines' contexts
+ * extend the session's shared context, which documents the fields both have.
+ */
+function interfaceDocs(path: string, name: string): Map<string, string | null> {
+  const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
+  const docs = new Map<string, string | null>();
+  for (const statement of source.statements) {
+    if (!ts.isInterfaceDeclaration(statement) || statement.name.text !== name) continue;
+    for (const { member, doc } of membersWithDocs(source, statement, statement.members)) {
+      if (member.name && ts.isIdentifier(member.name)) docs.set(member.name.text, doc);
+    }
+    for (const clause of statement.heritageClauses ?? []) {
+      for (const type of clause.types) {
+        const base = type.expression.getText(source);
+        const from = importedFrom(source, base);
+        if (from === null) continue;
+        const basePath = join(dirname(path), from.replace(/\.js$/, '.ts'));
+        for (const [field, doc] of interfaceDocs(basePath, base)) if (!docs.has(field)) docs.set(field, doc);
+      }
+    }
+  }
+  return docs;
+}
+
+/** The relative module a name is imported from in `source`, or `null`. */
+function importedFrom(source: ts.SourceFile, name: string): string | null {
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    const bindings = statement.importClause?.namedBindings;
+    if (!bindings || !ts.isNamedImports(bindings)) continue;
+    const specifier = statement.moduleSpecifier.text;
+    if (specifier.startsWith('.') && bindings.elements.some((element) => element.name.text === name)) {
+      return specifier;
+    }
+  }
+  return null;
+}
+
 interface SourceFacts {
   summary: string | null;
   events: Map<string, { payload: string; doc: string | null }>;
@@ -113,9 +153,7 @@ export function readSourceFacts(entry: DocumentedMachine): SourceFacts {
       }
     }
     if (ts.isInterfaceDeclaration(statement) && statement.name.text === entry.contextType) {
-      for (const { member, doc } of membersWithDocs(source, statement, statement.members)) {
-        if (member.name && ts.isIdentifier(member.name)) facts.contextDocs.set(member.name.text, doc);
-      }
+      facts.contextDocs = interfaceDocs(path, entry.contextType);
     }
     if (
       ts.isVariableStatement(statement) &&

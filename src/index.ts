@@ -37,14 +37,17 @@ export {
   type MarketigerContext,
   type MarketigerEvent,
   type MarketigerInput,
+  marketigerInputDefaults,
   marketigerMachine,
 } from './machines/marketigerMachine.js';
 export {
   type MrkterContext,
   type MrkterEvent,
   type MrkterInput,
+  mrkterInputDefaults,
   mrkterMachine,
 } from './machines/mrkterMachine.js';
+export type { SessionContext } from './machines/signedInSession.js';
 export { restoreActor } from './restore.js';
 export { defaultCredentialHeaders } from './services/credentials.js';
 export type { HttpLogEntry, HttpLogger } from './services/http/log.js';

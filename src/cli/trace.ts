@@ -1,9 +1,12 @@
 /**
  * Printing a machine's transitions as they happen: the state, the event that caused it, the time
- * since the start, and one line on what the state means. Used by `authcharts demo` and `login --debug`.
+ * since the start, and one line on what the state means (the state's own `description` in the
+ * machine). Used by `authcharts demo` and `login --debug`.
  */
 import pc from 'picocolors';
-import type { InspectionEvent } from 'xstate';
+import type { AnyStateMachine, AnyStateNode, InspectionEvent } from 'xstate';
+import { marketigerMachine } from '../machines/marketigerMachine.js';
+import { mrkterMachine } from '../machines/mrkterMachine.js';
 
 /** `{ signedIn: 'active' }` → `signedIn.active`. */
 export function stateToString(value: unknown): string {
@@ -19,23 +22,43 @@ export function stateToString(value: unknown): string {
   return '';
 }
 
-/** What each state means to a person watching, keyed by `stateToString` of the value. */
+/**
+ * The `description` of every state of `machine` that has one, keyed by dot path (`signedIn.active`,
+ * as {@link stateToString} writes a value): the machines say what their states mean, not this file.
+ */
+export function stateDescriptions(machine: AnyStateMachine): Record<string, string> {
+  const meanings: Record<string, string> = {};
+  const walk = (node: AnyStateNode) => {
+    if (node.path.length > 0 && node.description) meanings[node.path.join('.')] = node.description;
+    for (const child of Object.values(node.states)) walk(child as AnyStateNode);
+  };
+  walk(machine.root);
+  return meanings;
+}
+
+/**
+ * What each state of both machines means to a person watching, keyed by `stateToString` of the value,
+ * read from the machines' state descriptions (the states both machines have mean the same in each).
+ */
 export const stateMeanings: Record<string, string> = {
-  signedOut: 'no session',
-  signingIn: 'sending email and password to /Auth/Login',
-  checkingProject: 'asking /Project/HasAccesToProject whether the account may use the project',
-  'signedIn.active': 'signed in: requests carry the access token',
-  'signedIn.refreshing': 'trading the refresh token for new tokens',
-  'signedIn.backingOff': 'the refresh failed for a passing reason; waiting before the next try',
-  sessionExpired: 'the refresh token is spent or refused: sign in again',
-  authenticating: 'Auth0 password grant at /oauth/token',
-  loadingIdentities: 'loading the identities (accounts) of the user',
-  selectingIdentity: 'waiting for the user to choose an identity',
-  requestingCode: 'asking for an SMS code to the identity’s verified phone',
-  'awaitingCode.coolingDown': 'waiting for the code; resend locked until the cooldown ends',
-  'awaitingCode.resendReady': 'waiting for the code; resend available',
-  verifyingCode: 'validating the code; the answer is the session id',
+  ...stateDescriptions(mrkterMachine),
+  ...stateDescriptions(marketigerMachine),
 };
+
+const meaningsByMachine = new WeakMap<object, Record<string, string>>();
+
+/** The meaning of `state` in the machine the inspected actor runs, else in either machine. */
+function meaningOf(logic: unknown, state: string): string {
+  if (logic && typeof logic === 'object' && 'root' in logic) {
+    let meanings = meaningsByMachine.get(logic);
+    if (!meanings) {
+      meanings = stateDescriptions(logic as AnyStateMachine);
+      meaningsByMachine.set(logic, meanings);
+    }
+    if (meanings[state]) return meanings[state];
+  }
+  return stateMeanings[state] ?? '';
+}
 
 /** Event types worth naming; XState's own long names are shortened for reading. */
 export function eventToString(type: string): string {
@@ -72,7 +95,7 @@ export function traceTransitions({ label, write = (l) => console.log(l), start =
     previous = state;
     const elapsed = `+${Date.now() - start}ms`.padStart(8);
     const kind = snapshot.context?.error?.kind;
-    const meaning = stateMeanings[state] ?? '';
+    const meaning = meaningOf((inspection.actorRef as { logic?: unknown }).logic, state);
     write(
       `${pc.dim(elapsed)}  ${pc.cyan(label.padEnd(10))} ${pc.bold(state.padEnd(26))} ${pc.dim(`← ${eventToString(inspection.event.type)}`.padEnd(28))} ${meaning}${kind ? pc.yellow(` [${kind}]`) : ''}`,
     );

@@ -1,5 +1,5 @@
 /**
- * The Marketiger sign-in flow (seeds/000): email and password, an optional project access check, then
+ * The Marketiger sign-in flow: email and password, an optional project access check, then
  * a session that refreshes its access token before it expires and ends when the refresh token does.
  *
  * The machine is pure: it calls its actors by name (`login`, `refreshTokens`, `checkProjectAccess`),
@@ -8,27 +8,19 @@
  * after a persisted snapshot is restored (XState re-arms none by itself); the root actor
  * `resumeTimers` sends it whenever the actor starts, restores included.
  */
-import { assertEvent, assign, fromCallback, fromPromise, not, setup } from 'xstate';
+import { assertEvent, fromPromise, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
-import { type AuthErrorData, toAuthError } from '../errors.js';
 import type { MarketigerApi, TokenSet } from '../services/types.js';
-import { delayUntil } from '../time.js';
 import {
   DEFAULT_ACCESS_TOKEN_TTL_MS,
   DEFAULT_REFRESH_JITTER_MS,
   DEFAULT_REFRESH_LEEWAY_MS,
-  expiredOnArrivalError,
-  isExpiredOnArrival,
   isUsableSharedSession,
   notProvided as notProvidedBy,
   numberOr,
-  planAccessToken,
-  planRefreshBackoff,
-  sessionExpiredError,
-  sharedTokenSet,
-  signedOutElsewhereError,
   withSecret,
 } from './session.js';
+import { refreshTokenEnd, resumeTimers, type SessionContext, signedInSession } from './signedInSession.js';
 
 const notProvided = (name: string): never => notProvidedBy('Marketiger', 'marketigerActors', name);
 
@@ -45,7 +37,8 @@ function sharedRefreshEnd(context: MarketigerContext, session: SharedSession): n
 }
 
 /**
- * What `createActor(marketigerMachine, { input })` takes. The object and every field are optional.
+ * What `createActor(marketigerMachine, { input })` takes. The object and every field are optional;
+ * what a field left out means is in {@link marketigerInputDefaults}.
  *
  * @example
  * ```ts
@@ -53,37 +46,41 @@ function sharedRefreshEnd(context: MarketigerContext, session: SharedSession): n
  * ```
  */
 export interface MarketigerInput {
-  /** When set, sign-in also checks that the account may use this project before reaching `signedIn`. */
+  /** When set, sign-in also checks that the account may use this project before reaching `signedIn` (default: none, no check). */
   projectId?: string;
-  /** Refresh this long before the access token expires. Default 60 000 ms. */
+  /** Refresh this long before the access token expires, in ms (default: 60 000). */
   refreshLeewayMs?: number;
-  /** Lifetime of a refresh token from when it is received (the guide says 12 h). Default 43 200 000 ms. */
+  /** Lifetime of a refresh token from when it is received, in ms; the provider's guide says 12 h (default: 43 200 000). */
   refreshTokenTtlMs?: number;
-  /** Lifetime assumed for an access token that carries no `exp`. Default 3 600 000 ms (1 h). */
+  /** Lifetime assumed for an access token that carries no `exp`, in ms (default: 3 600 000, 1 h). */
   accessTokenTtlMs?: number;
-  /** Up to this much earlier, at random, so sessions signed in together do not refresh together. Default 60 000 ms. */
+  /** Up to this much earlier, at random, so sessions signed in together do not refresh together, in ms (default: 60 000). */
   refreshJitterMs?: number;
 }
 
+/**
+ * What each {@link MarketigerInput} field left out (or not a usable number) means. A `projectId` left
+ * out means no project check.
+ */
+export const marketigerInputDefaults = {
+  /** (default: 60 000 ms) */
+  refreshLeewayMs: DEFAULT_REFRESH_LEEWAY_MS,
+  /** (default: 43 200 000 ms, 12 h) */
+  refreshTokenTtlMs: 12 * 60 * 60 * 1000,
+  /** (default: 3 600 000 ms, 1 h) */
+  accessTokenTtlMs: DEFAULT_ACCESS_TOKEN_TTL_MS,
+  /** (default: 60 000 ms) */
+  refreshJitterMs: DEFAULT_REFRESH_JITTER_MS,
+} as const satisfies Required<Omit<MarketigerInput, 'projectId'>>;
+
 /** The machine's context: plain, serialisable data only. Times are local epoch ms. */
-export interface MarketigerContext {
-  accessToken: string | null;
-  refreshToken: string | null;
-  accessTokenExpiresAt: number | null;
+export interface MarketigerContext extends SessionContext {
   /** When the current refresh token stops working: set each time a new one is received. */
   refreshTokenExpiresAt: number | null;
-  /** When the next refresh (or, in `backingOff`, the next retry) is due. */
-  refreshAt: number | null;
-  /** Server clock minus local clock, from the last token answer. */
-  clockSkewMs: number;
-  /** Failed refresh attempts in a row (drives the backoff); 0 after a success. */
-  refreshAttempts: number;
-  error: AuthErrorData | null;
+  /** From input: the project sign-in checks, or `null` for none. */
   projectId: string | null;
-  refreshLeewayMs: number;
+  /** From input: lifetime of a refresh token from when it is received, in ms. */
   refreshTokenTtlMs: number;
-  accessTokenTtlMs: number;
-  refreshJitterMs: number;
 }
 
 /** Every event the machine answers (XState's own done/error/after events aside). */
@@ -107,7 +104,48 @@ type LoginInput = Parameters<MarketigerApi['login']>[0];
 type RefreshInput = Parameters<MarketigerApi['refreshTokens']>[0];
 type ProjectAccessInput = Parameters<MarketigerApi['checkProjectAccess']>[0];
 
-const DEFAULT_REFRESH_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
+/** The initial context for an input: every field left out (or unusable) takes its default. */
+function initialContext(input: MarketigerInput = {}): MarketigerContext {
+  const defaults = marketigerInputDefaults;
+  return {
+    accessToken: null,
+    refreshToken: null,
+    accessTokenExpiresAt: null,
+    refreshTokenExpiresAt: null,
+    refreshAt: null,
+    clockSkewMs: 0,
+    refreshAttempts: 0,
+    error: null,
+    projectId: typeof input.projectId === 'string' && input.projectId !== '' ? input.projectId : null,
+    refreshLeewayMs: numberOr(input.refreshLeewayMs, defaults.refreshLeewayMs),
+    refreshTokenTtlMs: numberOr(input.refreshTokenTtlMs, defaults.refreshTokenTtlMs, true),
+    accessTokenTtlMs: numberOr(input.accessTokenTtlMs, defaults.accessTokenTtlMs, true),
+    refreshJitterMs: numberOr(input.refreshJitterMs, defaults.refreshJitterMs),
+  };
+}
+
+/** The signed-in session shared with Mrkter, with what Marketiger's own: a refresh token's known end. */
+const session = signedInSession<MarketigerContext, MarketigerEvent>({
+  // A new refresh token brings its own lifetime; the same one again keeps its old end, so the
+  // session never outlives its token.
+  tokenFields: (context, rotated, now) => ({
+    refreshTokenExpiresAt: rotated ? now + context.refreshTokenTtlMs : context.refreshTokenExpiresAt,
+  }),
+  // A shared session is taken only while its refresh token has not ended.
+  sharedSessionFields: (context, shared) => {
+    const refreshTokenExpiresAt = sharedRefreshEnd(context, shared);
+    return isUsableSharedSession(shared, refreshTokenExpiresAt) ? { refreshTokenExpiresAt } : null;
+  },
+  clearedSession: () => ({
+    accessToken: null,
+    refreshToken: null,
+    accessTokenExpiresAt: null,
+    refreshTokenExpiresAt: null,
+    refreshAt: null,
+    refreshAttempts: 0,
+  }),
+});
+const tokenEnd = refreshTokenEnd<MarketigerContext>();
 
 /**
  * The Marketiger statechart (`id: 'marketiger'`).
@@ -154,108 +192,27 @@ export const marketigerMachine = setup({
     login: fromPromise<TokenSet, LoginInput>(async () => notProvided('login')),
     refreshTokens: fromPromise<TokenSet, RefreshInput>(async () => notProvided('refreshTokens')),
     checkProjectAccess: fromPromise<void, ProjectAccessInput>(async () => notProvided('checkProjectAccess')),
-    // Invoked at the root, so it runs whenever the actor starts: XState restarts invoked children
-    // when a persisted snapshot is restored (`createActor(machine, { snapshot })`, `useMachine`),
-    // but re-arms no `after` timer. Its `auth.resume` re-enters the timed states; on a fresh start
-    // the machine is in `signedOut`, which ignores it.
-    resumeTimers: fromCallback(({ sendBack }) => {
-      sendBack({ type: 'auth.resume' });
-    }),
+    resumeTimers,
   },
   guards: {
+    ...session.guards,
+    ...tokenEnd.guards,
     hasProjectId: ({ context }) => context.projectId !== null,
-    // A 401 for a token already replaced is late news: refreshing again would waste the new token.
-    isCurrentToken: ({ context, event }) =>
-      event.type === 'auth.tokenRejected' &&
-      context.accessToken !== null &&
-      event.accessToken === context.accessToken,
-    // Checked on every way into `refreshing`, so that an expired refresh token is never sent (P13)
-    // whichever of the two zero-delay timers of a stale restored session fires first.
-    isRefreshTokenExpired: ({ context }) =>
-      context.refreshToken === null ||
-      context.refreshTokenExpiresAt === null ||
-      context.refreshTokenExpiresAt <= Date.now(),
-    // A refreshed access token already past its expiry would be refreshed again at once, forever (M8).
-    isTokenExpiredOnArrival: (_, tokens: TokenSet) => isExpiredOnArrival(tokens),
-    isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
-    // A shared session is taken only while it can still be used: its refresh token has not ended.
-    isUsableSession: ({ context, event }) =>
-      event.type === 'session.updated' &&
-      isUsableSharedSession(event.session, sharedRefreshEnd(context, event.session)),
-    // A signed-in holder takes another holder's tokens, never its own again (a notice of its own write).
-    isOtherSession: ({ context, event }) =>
-      event.type === 'session.updated' &&
-      event.session?.accessToken !== context.accessToken &&
-      isUsableSharedSession(event.session, sharedRefreshEnd(context, event.session)),
   },
-  actions: {
-    setTokens: assign(({ context }, tokens: TokenSet) => {
-      const now = Date.now();
-      // A new refresh token brings its own lifetime. An answer without one (RFC 6749 §6), or with the
-      // same one again, keeps the old token and its old expiry: the session never outlives its token.
-      const rotated = Boolean(tokens.refreshToken) && tokens.refreshToken !== context.refreshToken;
-      return {
-        ...planAccessToken(tokens, context, now),
-        refreshToken: rotated ? tokens.refreshToken : context.refreshToken,
-        refreshTokenExpiresAt: rotated ? now + context.refreshTokenTtlMs : context.refreshTokenExpiresAt,
-      };
-    }),
-    setSharedSession: assign(({ context, event }) => {
-      assertEvent(event, 'session.updated');
-      return {
-        ...planAccessToken(sharedTokenSet(event.session), context),
-        refreshToken: event.session.refreshToken,
-        refreshTokenExpiresAt: sharedRefreshEnd(context, event.session),
-      };
-    }),
-    setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
-    setSignedOutElsewhereError: assign({ error: () => signedOutElsewhereError() }),
-    clearError: assign({ error: null }),
-    setSessionExpiredError: assign((_, params: { error: unknown } | undefined) => ({
-      error: sessionExpiredError(params?.error),
-    })),
-    setTokenExpiredOnArrivalError: assign({ error: () => expiredOnArrivalError() }),
-    setRefreshBackoff: assign(({ context }, params: { error: unknown }) =>
-      planRefreshBackoff(context.refreshAttempts, params.error),
-    ),
-    clearSession: assign({
-      accessToken: null,
-      refreshToken: null,
-      accessTokenExpiresAt: null,
-      refreshTokenExpiresAt: null,
-      refreshAt: null,
-      refreshAttempts: 0,
-    }),
-  },
+  actions: session.actions,
   delays: {
-    untilRefresh: ({ context }) => delayUntil(context.refreshAt),
-    refreshBackoff: ({ context }) => delayUntil(context.refreshAt),
-    // Without a refresh token the session lasts as long as its access token.
-    untilSessionEnd: ({ context }) =>
-      delayUntil(context.refreshTokenExpiresAt ?? context.accessTokenExpiresAt),
+    ...session.delays,
+    ...tokenEnd.delays,
   },
 }).createMachine({
   id: 'marketiger',
   initial: 'signedOut',
   // Re-arms every timer when a persisted snapshot is restored (see `resumeTimers`).
   invoke: { id: 'resumeTimers', src: 'resumeTimers' },
-  context: ({ input }) => ({
-    accessToken: null,
-    refreshToken: null,
-    accessTokenExpiresAt: null,
-    refreshTokenExpiresAt: null,
-    refreshAt: null,
-    clockSkewMs: 0,
-    refreshAttempts: 0,
-    error: null,
-    projectId: typeof input?.projectId === 'string' && input.projectId !== '' ? input.projectId : null,
-    refreshLeewayMs: numberOr(input?.refreshLeewayMs, DEFAULT_REFRESH_LEEWAY_MS),
-    refreshTokenTtlMs: numberOr(input?.refreshTokenTtlMs, DEFAULT_REFRESH_TOKEN_TTL_MS, true),
-    accessTokenTtlMs: numberOr(input?.accessTokenTtlMs, DEFAULT_ACCESS_TOKEN_TTL_MS, true),
-    refreshJitterMs: numberOr(input?.refreshJitterMs, DEFAULT_REFRESH_JITTER_MS),
-  }),
+  context: ({ input }) => initialContext(input ?? {}),
   states: {
     signedOut: {
+      description: 'no session',
       // Every way out of a session ends here or in `sessionExpired`, and both forget the tokens.
       entry: 'clearSession',
       on: {
@@ -264,6 +221,7 @@ export const marketigerMachine = setup({
       },
     },
     signingIn: {
+      description: 'sending email and password to /Auth/Login',
       tags: 'busy',
       invoke: {
         id: 'login',
@@ -293,6 +251,7 @@ export const marketigerMachine = setup({
       },
     },
     checkingProject: {
+      description: 'asking /Project/HasAccesToProject whether the account may use the project',
       tags: 'busy',
       invoke: {
         id: 'checkProjectAccess',
@@ -312,6 +271,7 @@ export const marketigerMachine = setup({
       },
     },
     signedIn: {
+      description: 'signed in: the access token is refreshed before it expires, until the refresh token ends',
       initial: 'active',
       after: {
         // The refresh token's own end: no server call can extend it (P13).
@@ -337,38 +297,31 @@ export const marketigerMachine = setup({
       },
       states: {
         active: {
+          description: 'signed in: requests carry the access token',
           after: {
-            untilRefresh: [
-              {
-                guard: 'isRefreshTokenExpired',
-                target: '#marketiger.sessionExpired',
-                actions: 'setSessionExpiredError',
-              },
-              { target: 'refreshing' },
-            ],
+            untilRefresh: { target: 'checkingRefreshToken' },
           },
           on: {
-            'auth.refresh': [
-              {
-                guard: 'isRefreshTokenExpired',
-                target: '#marketiger.sessionExpired',
-                actions: 'setSessionExpiredError',
-              },
-              { target: 'refreshing' },
-            ],
-            'auth.tokenRejected': [
-              // A late 401 for a token already replaced changes nothing.
-              { guard: not('isCurrentToken') },
-              {
-                guard: 'isRefreshTokenExpired',
-                target: '#marketiger.sessionExpired',
-                actions: 'setSessionExpiredError',
-              },
-              { target: 'refreshing' },
-            ],
+            'auth.refresh': { target: 'checkingRefreshToken' },
+            // A late 401 for a token already replaced changes nothing.
+            'auth.tokenRejected': { guard: 'isCurrentToken', target: 'checkingRefreshToken' },
           },
         },
+        checkingRefreshToken: {
+          description:
+            'a refresh is due: it starts while the refresh token is valid, else the session ends (never rests here)',
+          // Every way into `refreshing` passes here, so an expired refresh token is never sent (P13).
+          always: [
+            {
+              guard: 'isRefreshTokenExpired',
+              target: '#marketiger.sessionExpired',
+              actions: 'setSessionExpiredError',
+            },
+            { target: 'refreshing' },
+          ],
+        },
         refreshing: {
+          description: 'trading the refresh token for new tokens',
           tags: 'busy',
           invoke: {
             id: 'refreshTokens',
@@ -376,9 +329,9 @@ export const marketigerMachine = setup({
             input: ({ context }) => ({ refreshToken: context.refreshToken ?? '' }),
             onDone: [
               {
-                guard: { type: 'isTokenExpiredOnArrival', params: ({ event }) => event.output },
+                guard: { type: 'isExpiredOnArrival', params: ({ event }) => event.output },
                 target: '#marketiger.sessionExpired',
-                actions: 'setTokenExpiredOnArrivalError',
+                actions: 'setExpiredOnArrivalError',
               },
               {
                 // `signedIn`, not just `active`: a rotated refresh token moves the session's end.
@@ -407,30 +360,18 @@ export const marketigerMachine = setup({
           },
         },
         backingOff: {
+          description: 'the refresh failed for a passing reason; waiting before the next try',
           after: {
-            refreshBackoff: [
-              {
-                guard: 'isRefreshTokenExpired',
-                target: '#marketiger.sessionExpired',
-                actions: 'setSessionExpiredError',
-              },
-              { target: 'refreshing' },
-            ],
+            refreshBackoff: { target: 'checkingRefreshToken' },
           },
           on: {
-            'auth.refresh': [
-              {
-                guard: 'isRefreshTokenExpired',
-                target: '#marketiger.sessionExpired',
-                actions: 'setSessionExpiredError',
-              },
-              { target: 'refreshing' },
-            ],
+            'auth.refresh': { target: 'checkingRefreshToken' },
           },
         },
       },
     },
     sessionExpired: {
+      description: 'the refresh token is spent or refused: sign in again',
       entry: 'clearSession',
       on: {
         'auth.login': { target: 'signingIn', actions: 'clearError' },

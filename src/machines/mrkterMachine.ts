@@ -5,9 +5,9 @@
  * the API come from `mrkterActors(api)` through `machine.provide`.
  */
 
-import { assertEvent, assign, fromCallback, fromPromise, setup } from 'xstate';
+import { assertEvent, assign, fromPromise, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
-import { AuthError, type AuthErrorData, type AuthErrorKind, toAuthError } from '../errors.js';
+import { AuthError, type AuthErrorKind, toAuthError } from '../errors.js';
 import type { MrkterIdentity, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
 import { identityProblem } from './identity.js';
@@ -15,18 +15,12 @@ import {
   DEFAULT_ACCESS_TOKEN_TTL_MS,
   DEFAULT_REFRESH_JITTER_MS,
   DEFAULT_REFRESH_LEEWAY_MS,
-  expiredOnArrivalError,
-  isExpiredOnArrival,
   isUsableSharedSession,
   notProvided as notProvidedBy,
   numberOr,
-  planAccessToken,
-  planRefreshBackoff,
-  sessionExpiredError,
-  sharedTokenSet,
-  signedOutElsewhereError,
   withSecret,
 } from './session.js';
+import { resumeTimers, type SessionContext, signedInSession } from './signedInSession.js';
 
 /**
  * Configuration of {@link mrkterMachine}; the object and every field are optional.
@@ -37,19 +31,35 @@ import {
  * ```
  */
 export interface MrkterInput {
-  /** With exactly one selectable identity, request its code without asking (default true). */
+  /** With exactly one selectable identity, request its code without asking (default: true). */
   autoSelectSingleIdentity?: boolean;
-  /** Wrong codes allowed before the flow ends in `signedOut` with `too_many_attempts` (default 3). */
+  /** Wrong codes allowed before the flow ends in `signedOut` with `too_many_attempts`; at least 1 (default: 3). */
   maxCodeAttempts?: number;
-  /** Wait before `code.resend` is accepted, in ms (default 30 000). */
+  /** Wait before `code.resend` is accepted, in ms (default: 30 000). */
   resendCooldownMs?: number;
-  /** Refresh this long before the access token expires, in ms (default 60 000). */
+  /** Refresh this long before the access token expires, in ms (default: 60 000). */
   refreshLeewayMs?: number;
-  /** Lifetime assumed for an access token whose expiry is unknown, in ms (default 1 h). */
+  /** Lifetime assumed for an access token whose expiry is unknown, in ms (default: 3 600 000, 1 h). */
   accessTokenTtlMs?: number;
-  /** Upper bound of the random advance of each refresh, in ms (default 60 000). */
+  /** Upper bound of the random advance of each refresh, in ms (default: 60 000). */
   refreshJitterMs?: number;
 }
+
+/** What each {@link MrkterInput} field left out (or not a usable value) means. */
+export const mrkterInputDefaults = {
+  /** (default: true) */
+  autoSelectSingleIdentity: true,
+  /** (default: 3) */
+  maxCodeAttempts: 3,
+  /** (default: 30 000 ms) */
+  resendCooldownMs: 30_000,
+  /** (default: 60 000 ms) */
+  refreshLeewayMs: DEFAULT_REFRESH_LEEWAY_MS,
+  /** (default: 3 600 000 ms, 1 h) */
+  accessTokenTtlMs: DEFAULT_ACCESS_TOKEN_TTL_MS,
+  /** (default: 60 000 ms) */
+  refreshJitterMs: DEFAULT_REFRESH_JITTER_MS,
+} as const satisfies Required<MrkterInput>;
 
 /**
  * What {@link mrkterMachine} keeps: plain serialisable data only (never a password or an SMS code).
@@ -59,17 +69,7 @@ export interface MrkterInput {
  * const { accessToken, accountId, sessionId } = actor.getSnapshot().context;
  * ```
  */
-export interface MrkterContext {
-  accessToken: string | null;
-  refreshToken: string | null;
-  /** Local epoch ms at which the access token expires. */
-  accessTokenExpiresAt: number | null;
-  /** Local epoch ms at which the next refresh starts (in `backingOff`, the next retry). */
-  refreshAt: number | null;
-  /** Server clock minus local clock, in ms, as measured by the last token answer. */
-  clockSkewMs: number;
-  /** Failed refreshes in a row (drives the backoff). */
-  refreshAttempts: number;
+export interface MrkterContext extends SessionContext {
   /** Every identity the server returned, as it returned them (a UI shows which cannot be chosen). */
   identities: MrkterIdentity[];
   /** The selected identity's accountId, in the server's type (a number in the seed). */
@@ -82,13 +82,12 @@ export interface MrkterContext {
   codeAttempts: number;
   /** Local epoch ms from which `code.resend` is accepted; `null` until a code was sent. */
   resendAvailableAt: number | null;
-  error: AuthErrorData | null;
+  /** From input: with exactly one selectable identity, request its code without asking. */
   autoSelectSingleIdentity: boolean;
+  /** From input: wrong codes allowed before the flow ends with `too_many_attempts`. */
   maxCodeAttempts: number;
+  /** From input: wait before `code.resend` is accepted, in ms. */
   resendCooldownMs: number;
-  refreshLeewayMs: number;
-  accessTokenTtlMs: number;
-  refreshJitterMs: number;
 }
 
 /**
@@ -119,9 +118,6 @@ export type MrkterEvent =
   /** Another holder signed the session out. */
   | { type: 'session.ended' };
 
-const DEFAULT_RESEND_COOLDOWN_MS = 30_000;
-const DEFAULT_MAX_CODE_ATTEMPTS = 3;
-
 /**
  * The one identity with that accountId, compared by value so that `'123'` finds `123`. Undefined when
  * none matches, or when more than one does: a duplicate must never lead to an arbitrary pick.
@@ -145,7 +141,10 @@ function selectedAccountId(event: MrkterEvent): unknown {
   return event.type === 'identity.select' ? event.accountId : undefined;
 }
 
-/** Everything session-related, cleared: a fresh object each time so no two actors share an array. */
+/**
+ * Everything that belongs to a session or to a sign-in under way, cleared (the error aside): a fresh
+ * object each time so no two actors share an array.
+ */
 function clearedSession() {
   return {
     accessToken: null,
@@ -160,20 +159,42 @@ function clearedSession() {
     sessionId: null,
     codeAttempts: 0,
     resendAvailableAt: null,
-    error: null,
   } satisfies Partial<MrkterContext>;
+}
+
+/** The initial context for an input: every field left out (or unusable) takes its default. */
+function initialContext(input: MrkterInput): MrkterContext {
+  const defaults = mrkterInputDefaults;
+  return {
+    ...clearedSession(),
+    error: null,
+    autoSelectSingleIdentity: input.autoSelectSingleIdentity ?? defaults.autoSelectSingleIdentity,
+    maxCodeAttempts: Math.max(1, Math.floor(numberOr(input.maxCodeAttempts, defaults.maxCodeAttempts))),
+    resendCooldownMs: numberOr(input.resendCooldownMs, defaults.resendCooldownMs),
+    refreshLeewayMs: numberOr(input.refreshLeewayMs, defaults.refreshLeewayMs),
+    accessTokenTtlMs: numberOr(input.accessTokenTtlMs, defaults.accessTokenTtlMs),
+    refreshJitterMs: numberOr(input.refreshJitterMs, defaults.refreshJitterMs),
+  };
 }
 
 const notProvided = (name: string): never => notProvidedBy('Mrkter', 'mrkterActors', name);
 
-function isUsableMrkterSession(session: SharedSession | undefined): boolean {
-  return (
-    isUsableSharedSession(session, null) &&
-    (typeof session?.accountId === 'number' || typeof session?.accountId === 'string') &&
-    typeof session.sessionId === 'string' &&
-    session.sessionId !== ''
-  );
-}
+/**
+ * The signed-in session shared with Marketiger, with what Mrkter's own: the account and session ids
+ * every API request carries. Auth0 says nothing of its refresh token's end, so none is planned.
+ */
+const session = signedInSession<MrkterContext, MrkterEvent>({
+  tokenFields: () => ({}),
+  // A Mrkter session is usable only with the account and session ids every API request carries.
+  sharedSessionFields: (_, shared: SharedSession) =>
+    isUsableSharedSession(shared, null) &&
+    (typeof shared.accountId === 'number' || typeof shared.accountId === 'string') &&
+    typeof shared.sessionId === 'string' &&
+    shared.sessionId !== ''
+      ? { accountId: shared.accountId, sessionId: shared.sessionId }
+      : null,
+  clearedSession,
+});
 
 /**
  * The Mrkter sign-in statechart (`id: 'mrkter'`).
@@ -233,15 +254,10 @@ export const mrkterMachine = setup({
       { accessToken: string; accountId: number | string; code: string }
     >(async () => notProvided('verifyCode')),
     refreshTokens: fromPromise<TokenSet, { refreshToken: string }>(async () => notProvided('refreshTokens')),
-    // Invoked at the root, so it runs whenever the actor starts: XState restarts invoked children
-    // when a persisted snapshot is restored (`createActor(machine, { snapshot })`, `useMachine`),
-    // but re-arms no `after` timer. Its `auth.resume` re-enters the timed states; on a fresh start
-    // the machine is in `signedOut`, which ignores it.
-    resumeTimers: fromCallback(({ sendBack }) => {
-      sendBack({ type: 'auth.resume' });
-    }),
+    resumeTimers,
   },
   guards: {
+    ...session.guards,
     hasNoIdentities: (_, params: { identities: unknown }) =>
       !Array.isArray(params.identities) || params.identities.length === 0,
     // Auto-selection only for an identity that could be chosen by hand: a single inactive or
@@ -276,28 +292,9 @@ export const mrkterMachine = setup({
       context.codeAttempts + 1 >= context.maxCodeAttempts,
     isInvalidCode: (_, params: { error: unknown }) => toAuthError(params.error).kind === 'invalid_code',
     isSessionExpired: (_, params: { error: unknown }) => toAuthError(params.error).kind === 'session_expired',
-    isRetryableError: (_, params: { error: unknown }) => toAuthError(params.error).retryable,
-    // A refreshed token already past its expiry (a clock far off) would be refreshed again at once, forever.
-    isExpiredOnArrival: (_, tokens: TokenSet) => isExpiredOnArrival(tokens),
-    // A 401 for a token already replaced is late news: refreshing again would waste the new token.
-    isCurrentToken: ({ context, event }) =>
-      event.type === 'auth.tokenRejected' &&
-      context.accessToken !== null &&
-      event.accessToken === context.accessToken,
-    // A Mrkter session is usable only with the account and session ids every API request carries.
-    isUsableSession: ({ event }) => event.type === 'session.updated' && isUsableMrkterSession(event.session),
-    // A signed-in holder takes another holder's tokens, never its own again (a notice of its own write).
-    isOtherSession: ({ context, event }) =>
-      event.type === 'session.updated' &&
-      event.session?.accessToken !== context.accessToken &&
-      isUsableMrkterSession(event.session),
   },
   actions: {
-    setTokens: assign(({ context }, tokens: TokenSet) => ({
-      ...planAccessToken(tokens, context),
-      // RFC 6749 §6: a refresh answer without a refresh token means "keep using the old one".
-      refreshToken: tokens.refreshToken ?? context.refreshToken,
-    })),
+    ...session.actions,
     setIdentities: assign((_, params: { identities: unknown }) => ({
       identities: Array.isArray(params.identities) ? (params.identities as MrkterIdentity[]) : [],
     })),
@@ -333,37 +330,15 @@ export const mrkterMachine = setup({
       codeAttempts: 0,
       error: null,
     })),
-    setRefreshBackoff: assign(({ context }, params: { error: unknown }) =>
-      planRefreshBackoff(context.refreshAttempts, params.error),
-    ),
-    setSharedSession: assign(({ context, event }) => {
-      assertEvent(event, 'session.updated');
-      return {
-        ...planAccessToken(sharedTokenSet(event.session), context),
-        refreshToken: event.session.refreshToken,
-        accountId: event.session.accountId ?? null,
-        sessionId: event.session.sessionId ?? null,
-      };
-    }),
-    setError: assign((_, params: { error: unknown }) => ({ error: toAuthError(params.error).toData() })),
-    setSignedOutElsewhereError: assign({ error: () => signedOutElsewhereError() }),
     setErrorKind: assign((_, params: { kind: AuthErrorKind; message?: string }) => ({
       error: new AuthError(
         params.kind,
         params.message === undefined ? {} : { message: params.message },
       ).toData(),
     })),
-    // Any refused refresh ends the session as `session_expired`, keeping the server's status when it was one.
-    setSessionExpiredError: assign((_, params: { error: unknown }) => ({
-      error: sessionExpiredError(params.error),
-    })),
-    setExpiredOnArrivalError: assign({ error: () => expiredOnArrivalError() }),
-    clearError: assign({ error: null }),
-    clearSession: assign(() => clearedSession()),
   },
   delays: {
-    untilRefresh: ({ context }) => delayUntil(context.refreshAt),
-    refreshBackoff: ({ context }) => delayUntil(context.refreshAt),
+    ...session.delays,
     resendCooldown: ({ context }) => delayUntil(context.resendAvailableAt),
   },
 }).createMachine({
@@ -371,23 +346,19 @@ export const mrkterMachine = setup({
   initial: 'signedOut',
   // Re-arms every timer when a persisted snapshot is restored (see `resumeTimers`).
   invoke: { id: 'resumeTimers', src: 'resumeTimers' },
-  context: ({ input }) => ({
-    ...clearedSession(),
-    autoSelectSingleIdentity: input?.autoSelectSingleIdentity ?? true,
-    maxCodeAttempts: Math.max(1, Math.floor(numberOr(input?.maxCodeAttempts, DEFAULT_MAX_CODE_ATTEMPTS))),
-    resendCooldownMs: numberOr(input?.resendCooldownMs, DEFAULT_RESEND_COOLDOWN_MS),
-    refreshLeewayMs: numberOr(input?.refreshLeewayMs, DEFAULT_REFRESH_LEEWAY_MS),
-    accessTokenTtlMs: numberOr(input?.accessTokenTtlMs, DEFAULT_ACCESS_TOKEN_TTL_MS),
-    refreshJitterMs: numberOr(input?.refreshJitterMs, DEFAULT_REFRESH_JITTER_MS),
-  }),
+  context: ({ input }) => initialContext(input ?? {}),
   states: {
     signedOut: {
+      description: 'no session',
+      // Every way out of a session ends here or in `sessionExpired`, and both forget it.
+      entry: 'clearSession',
       on: {
         'auth.login': { target: 'authenticating', actions: 'clearError' },
         'session.updated': { guard: 'isUsableSession', target: 'signedIn', actions: 'setSharedSession' },
       },
     },
     authenticating: {
+      description: 'Auth0 password grant at /oauth/token',
       tags: ['busy'],
       invoke: {
         id: 'login',
@@ -402,14 +373,15 @@ export const mrkterMachine = setup({
         },
         onError: {
           target: 'signedOut',
-          actions: ['clearSession', { type: 'setError', params: ({ event }) => ({ error: event.error }) }],
+          actions: { type: 'setError', params: ({ event }) => ({ error: event.error }) },
         },
       },
       on: {
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
       },
     },
     loadingIdentities: {
+      description: 'loading the identities (accounts) of the user',
       tags: ['busy'],
       invoke: {
         id: 'loadIdentities',
@@ -420,7 +392,7 @@ export const mrkterMachine = setup({
             // The service reports an empty list as `no_identities` itself; this catches it anyway.
             guard: { type: 'hasNoIdentities', params: ({ event }) => ({ identities: event.output }) },
             target: 'signedOut',
-            actions: ['clearSession', { type: 'setErrorKind', params: { kind: 'no_identities' } }],
+            actions: { type: 'setErrorKind', params: { kind: 'no_identities' } },
           },
           {
             guard: { type: 'canAutoSelectIdentity', params: ({ event }) => ({ identities: event.output }) },
@@ -437,14 +409,15 @@ export const mrkterMachine = setup({
         ],
         onError: {
           target: 'signedOut',
-          actions: ['clearSession', { type: 'setError', params: ({ event }) => ({ error: event.error }) }],
+          actions: { type: 'setError', params: ({ event }) => ({ error: event.error }) },
         },
       },
       on: {
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
       },
     },
     selectingIdentity: {
+      description: 'waiting for the user to choose an identity',
       on: {
         'identity.select': [
           {
@@ -471,10 +444,11 @@ export const mrkterMachine = setup({
             actions: 'setSelectedIdentity',
           },
         ],
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
       },
     },
     requestingCode: {
+      description: 'asking for an SMS code to the identity’s verified phone',
       tags: ['busy'],
       invoke: {
         id: 'requestCode',
@@ -504,13 +478,15 @@ export const mrkterMachine = setup({
         ],
       },
       on: {
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
       },
     },
     awaitingCode: {
+      description: 'waiting for the SMS code the user received',
       initial: 'coolingDown',
       states: {
         coolingDown: {
+          description: 'waiting for the code; resend locked until the cooldown ends',
           // A cooldown that passed while the snapshot was stored ends at once.
           always: { guard: 'isResendAvailable', target: 'resendReady' },
           after: {
@@ -518,6 +494,7 @@ export const mrkterMachine = setup({
           },
         },
         resendReady: {
+          description: 'waiting for the code; resend available',
           on: {
             'code.resend': { target: '#mrkter.requestingCode' },
           },
@@ -532,10 +509,11 @@ export const mrkterMachine = setup({
         },
         // Re-entering re-arms the cooldown timer from resendAvailableAt; no SMS is sent.
         'auth.resume': { target: 'awaitingCode', reenter: true },
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
       },
     },
     verifyingCode: {
+      description: 'validating the code; the answer is the session id',
       tags: ['busy'],
       invoke: {
         id: 'verifyCode',
@@ -557,7 +535,7 @@ export const mrkterMachine = setup({
           {
             guard: { type: 'isLastCodeAttempt', params: ({ event }) => ({ error: event.error }) },
             target: 'signedOut',
-            actions: ['clearSession', { type: 'setErrorKind', params: { kind: 'too_many_attempts' } }],
+            actions: { type: 'setErrorKind', params: { kind: 'too_many_attempts' } },
           },
           {
             guard: { type: 'isInvalidCode', params: ({ event }) => ({ error: event.error }) },
@@ -570,7 +548,7 @@ export const mrkterMachine = setup({
           {
             guard: { type: 'isSessionExpired', params: ({ event }) => ({ error: event.error }) },
             target: 'signedOut',
-            actions: ['clearSession', { type: 'setError', params: ({ event }) => ({ error: event.error }) }],
+            actions: { type: 'setError', params: ({ event }) => ({ error: event.error }) },
           },
           {
             target: 'awaitingCode',
@@ -579,13 +557,15 @@ export const mrkterMachine = setup({
         ],
       },
       on: {
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
       },
     },
     signedIn: {
+      description: 'signed in: the access token is refreshed before it expires',
       initial: 'active',
       states: {
         active: {
+          description: 'signed in: requests carry the access token',
           after: {
             untilRefresh: { target: 'refreshing' },
           },
@@ -595,6 +575,7 @@ export const mrkterMachine = setup({
           },
         },
         refreshing: {
+          description: 'trading the refresh token for new tokens',
           tags: ['busy'],
           invoke: {
             id: 'refreshTokens',
@@ -604,7 +585,7 @@ export const mrkterMachine = setup({
               {
                 guard: { type: 'isExpiredOnArrival', params: ({ event }) => event.output },
                 target: '#mrkter.sessionExpired',
-                actions: ['clearSession', 'setExpiredOnArrivalError'],
+                actions: 'setExpiredOnArrivalError',
               },
               {
                 target: 'active',
@@ -619,10 +600,7 @@ export const mrkterMachine = setup({
               },
               {
                 target: '#mrkter.sessionExpired',
-                actions: [
-                  'clearSession',
-                  { type: 'setSessionExpiredError', params: ({ event }) => ({ error: event.error }) },
-                ],
+                actions: { type: 'setSessionExpiredError', params: ({ event }) => ({ error: event.error }) },
               },
             ],
           },
@@ -633,6 +611,7 @@ export const mrkterMachine = setup({
           },
         },
         backingOff: {
+          description: 'the refresh failed for a passing reason; waiting before the next try',
           after: {
             refreshBackoff: { target: 'refreshing' },
           },
@@ -645,7 +624,7 @@ export const mrkterMachine = setup({
         // Re-entering re-arms every timer from the absolute times in context (XState does not
         // persist pending timers): a token already past refreshAt is refreshed once, at once.
         'auth.resume': { target: 'signedIn', reenter: true },
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
         // Another holder refreshed (or signed in again): its tokens replace these, timers re-armed.
         // Taken in `refreshing` too: that refresh is then aborted, its answer no longer needed.
         'session.updated': {
@@ -654,13 +633,15 @@ export const mrkterMachine = setup({
           reenter: true,
           actions: 'setSharedSession',
         },
-        'session.ended': { target: 'signedOut', actions: ['clearSession', 'setSignedOutElsewhereError'] },
+        'session.ended': { target: 'signedOut', actions: 'setSignedOutElsewhereError' },
       },
     },
     sessionExpired: {
+      description: 'the refresh token is spent or refused: sign in again',
+      entry: 'clearSession',
       on: {
         'auth.login': { target: 'authenticating', actions: 'clearError' },
-        'auth.logout': { target: 'signedOut', actions: 'clearSession' },
+        'auth.logout': { target: 'signedOut', actions: 'clearError' },
         'session.updated': { guard: 'isUsableSession', target: 'signedIn', actions: 'setSharedSession' },
       },
     },
