@@ -71,9 +71,9 @@ export const rules: readonly Rule[] = [
   },
   {
     name: 'machines do not import services',
-    why: 'the contracts machines need are in src/types.ts (src/services/types.ts, their old home, stays a type-only re-export)',
+    why: 'the contracts machines need are in src/types.ts',
     from: machines,
-    to: (target, { typeOnly }) => services(target) && !(target === 'src/services/types.ts' && typeOnly),
+    to: services,
   },
   {
     name: 'services do not import machines',

@@ -126,12 +126,12 @@ describe('the architecture checker', () => {
     ]);
   });
 
-  it('allows what the rules allow: a provider its own modules, the client the HTTP core, machines the type-only re-export', () => {
+  it('allows what the rules allow: a provider its own modules, the client the HTTP core, machines the contracts', () => {
     // arrange
     const files = [
       { path: 'src/services/mrkter/api.ts', text: "import { parseSessionId } from './parse.js';" },
       { path: 'src/client/x.ts', text: "import { assertHeaderValue } from '../services/http/headers.js';" },
-      { path: 'src/machines/x.ts', text: "import type { TokenSet } from '../services/types.js';" },
+      { path: 'src/machines/x.ts', text: "import type { TokenSet } from '../types.js';" },
       { path: 'src/cli/x.ts', text: "import { startMrkterSimulator } from '../testing/mrkterSimulator.js';" },
     ];
 

@@ -1,6 +1,6 @@
 /** The rule for which Mrkter identities can be chosen: one place, used by the machine and by UIs. */
 import type { AuthErrorKind } from '../errors.js';
-import type { MrkterIdentity } from '../services/types.js';
+import type { MrkterIdentity } from '../types.js';
 
 /**
  * Why an identity cannot be chosen for the SMS step, or `null` when it can: `no_phone_number` without a

@@ -10,7 +10,7 @@
  */
 import { assertEvent, fromPromise, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
-import type { MarketigerApi, TokenSet } from '../services/types.js';
+import type { MarketigerApi, TokenSet } from '../types.js';
 import {
   DEFAULT_ACCESS_TOKEN_TTL_MS,
   DEFAULT_REFRESH_JITTER_MS,

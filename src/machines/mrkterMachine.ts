@@ -8,8 +8,8 @@
 import { assertEvent, assign, fromPromise, setup } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
 import { AuthError, type AuthErrorKind, toAuthError } from '../errors.js';
-import type { MrkterIdentity, TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
+import type { MrkterIdentity, TokenSet } from '../types.js';
 import { identityProblem } from './identity.js';
 import {
   DEFAULT_ACCESS_TOKEN_TTL_MS,

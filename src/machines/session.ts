@@ -6,7 +6,7 @@
 
 import type { SharedSession } from '../coordination/types.js';
 import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
-import type { TokenSet } from '../services/types.js';
+import type { TokenSet } from '../types.js';
 
 /** Refresh this long before the access token expires, unless the input says otherwise. */
 export const DEFAULT_REFRESH_LEEWAY_MS = 60_000;

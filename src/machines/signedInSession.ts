@@ -16,8 +16,8 @@
 import { type AnyEventObject, assign, type EventObject, fromCallback } from 'xstate';
 import type { SharedSession } from '../coordination/types.js';
 import { type AuthErrorData, toAuthError } from '../errors.js';
-import type { TokenSet } from '../services/types.js';
 import { delayUntil } from '../time.js';
+import type { TokenSet } from '../types.js';
 import {
   expiredOnArrivalError,
   isExpiredOnArrival,
