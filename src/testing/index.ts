@@ -1,13 +1,5 @@
-export type {
-  ContextFieldDescription,
-  DescribeOptions,
-  EventDescription,
-  MachineDescription,
-  NamedUse,
-  StateDescription,
-  TransitionDescription,
-} from '../diagram/index.js';
-export { describeMachine, machineToMermaid } from '../diagram/index.js';
+// The diagram generator, kept here for the users who imported it from `authcharts/testing`.
+export * from '../diagram/index.js';
 export type {
   MarketigerSimUser,
   MarketigerSimulator,
