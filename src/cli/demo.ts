@@ -4,20 +4,12 @@
  * refresh, a wrong password and a wrong SMS code, and exits non-zero if anything went otherwise.
  */
 import pc from 'picocolors';
-import { createActor, waitFor } from 'xstate';
-import { createUnrefClock } from '../clock.js';
+import { waitFor } from 'xstate';
 import { isAuthError } from '../errors.js';
-import {
-  createAuthorizedAxios,
-  createMarketigerApi,
-  createMrkterApi,
-  marketigerActors,
-  marketigerMachine,
-  mrkterActors,
-  mrkterMachine,
-} from '../index.js';
+import { createAuthorizedAxios } from '../index.js';
 import { MARKETIGER_DEMO_USER, startMarketigerSimulator } from '../testing/marketigerSimulator.js';
 import { defaultMrkterUsers, mrkterRoutes, startMrkterSimulator } from '../testing/mrkterSimulator.js';
+import { marketigerSession, mrkterSession } from './actors.js';
 import { mask, traceTransitions } from './trace.js';
 
 type Write = (line: string) => void;
@@ -40,12 +32,12 @@ export async function runMarketigerDemo(write: Write, expect: Expectations): Pro
   );
   // Short-lived tokens so that the proactive refresh happens while you watch.
   const sim = await startMarketigerSimulator({ accessTokenTtlMs: 4_000 });
-  const api = createMarketigerApi({ baseURL: sim.baseURL });
-  const actor = createActor(marketigerMachine.provide({ actors: marketigerActors(api) }), {
-    input: { projectId: 'demo-project', refreshLeewayMs: 2_000, refreshJitterMs: 0 },
-    clock: createUnrefClock(),
-    inspect: traceTransitions({ label: 'marketiger', write }),
-  }).start();
+  const { actor } = marketigerSession(
+    { baseURL: sim.baseURL },
+    { projectId: 'demo-project', refreshLeewayMs: 2_000, refreshJitterMs: 0 },
+    traceTransitions({ label: 'marketiger', write }),
+  );
+  actor.start();
   try {
     actor.send({ type: 'auth.login', email: MARKETIGER_DEMO_USER.email, password: 'not-the-password' });
     await waitFor(actor, (s) => s.matches('signedOut') && s.context.error !== null, WAIT);
@@ -104,13 +96,13 @@ export async function runMarketigerDemo(write: Write, expect: Expectations): Pro
 export async function runMrkterDemo(write: Write, expect: Expectations): Promise<void> {
   write(pc.bold('\nMrkter: Auth0 password grant → identity → SMS code → session id'));
   const sim = await startMrkterSimulator();
-  const api = createMrkterApi({ authBaseURL: sim.authUrl, apiBaseURL: sim.apiUrl });
   const user = defaultMrkterUsers[0]!;
-  const actor = createActor(mrkterMachine.provide({ actors: mrkterActors(api) }), {
-    input: { resendCooldownMs: 1_000 },
-    clock: createUnrefClock(),
-    inspect: traceTransitions({ label: 'mrkter', write }),
-  }).start();
+  const { actor } = mrkterSession(
+    { authBaseURL: sim.authUrl, apiBaseURL: sim.apiUrl },
+    { resendCooldownMs: 1_000 },
+    traceTransitions({ label: 'mrkter', write }),
+  );
+  actor.start();
   try {
     actor.send({ type: 'auth.login', username: user.username, password: user.password });
     await waitFor(actor, (s) => s.matches('selectingIdentity') || s.matches('signedOut'), WAIT);

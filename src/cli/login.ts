@@ -7,17 +7,9 @@
 import { createInterface } from 'node:readline';
 import * as prompts from '@clack/prompts';
 import pc from 'picocolors';
-import { type AnyActorRef, createActor, waitFor } from 'xstate';
-import { createUnrefClock } from '../clock.js';
+import { type AnyActorRef, waitFor } from 'xstate';
 import { AuthError, type AuthErrorData } from '../errors.js';
-import {
-  createMarketigerApi,
-  createMrkterApi,
-  marketigerActors,
-  marketigerMachine,
-  mrkterActors,
-  mrkterMachine,
-} from '../index.js';
+import { marketigerSession, mrkterSession } from './actors.js';
 import { mask, stateMeanings, stateToString, traceTransitions } from './trace.js';
 
 export interface LoginOptions {
@@ -59,6 +51,18 @@ async function ask(
   return answer as string;
 }
 
+/** The user name (whatever the provider calls it) and the password, from the options or asked for. */
+async function askCredentials(options: LoginOptions, given: string | undefined, name: string, label: string) {
+  const user = await ask(options.interactive, given, () => prompts.text({ message: label }), name);
+  const password = await ask(
+    options.interactive,
+    options.password,
+    () => prompts.password({ message: 'Password' }),
+    'password',
+  );
+  return { user, password };
+}
+
 async function readLine(): Promise<string> {
   const rl = createInterface({ input: process.stdin });
   try {
@@ -77,26 +81,13 @@ function spinner(interactive: boolean) {
 
 /** Signs in to Marketiger; resolves with the exit code. */
 export async function loginMarketiger(options: LoginOptions): Promise<number> {
-  const api = createMarketigerApi(options.baseUrl ? { baseURL: options.baseUrl } : {});
-  const email = await ask(
-    options.interactive,
-    options.email,
-    () => prompts.text({ message: 'Email' }),
-    'email',
+  const { user: email, password } = await askCredentials(options, options.email, 'email', 'Email');
+  const { api, actor } = marketigerSession(
+    options.baseUrl ? { baseURL: options.baseUrl } : {},
+    options.projectId ? { projectId: options.projectId } : {},
+    options.debug ? traceTransitions({ label: 'marketiger', write: (l) => console.error(l) }) : undefined,
   );
-  const password = await ask(
-    options.interactive,
-    options.password,
-    () => prompts.password({ message: 'Password' }),
-    'password',
-  );
-  const actor = createActor(marketigerMachine.provide({ actors: marketigerActors(api) }), {
-    input: options.projectId ? { projectId: options.projectId } : {},
-    clock: createUnrefClock(),
-    ...(options.debug
-      ? { inspect: traceTransitions({ label: 'marketiger', write: (l) => console.error(l) }) }
-      : {}),
-  }).start();
+  actor.start();
   const spin = spinner(options.interactive);
   try {
     spin.start(`Signing in to ${api.baseURL}`);
@@ -118,29 +109,21 @@ export async function loginMarketiger(options: LoginOptions): Promise<number> {
 
 /** Signs in to Mrkter (password, identity, SMS code); resolves with the exit code. */
 export async function loginMrkter(options: LoginOptions): Promise<number> {
-  const api = createMrkterApi({
-    ...(options.authUrl ? { authBaseURL: options.authUrl } : {}),
-    ...(options.apiUrl ? { apiBaseURL: options.apiUrl } : {}),
-  });
-  const username = await ask(
-    options.interactive,
+  const { user: username, password } = await askCredentials(
+    options,
     options.username,
-    () => prompts.text({ message: 'Username (email)' }),
     'username',
+    'Username (email)',
   );
-  const password = await ask(
-    options.interactive,
-    options.password,
-    () => prompts.password({ message: 'Password' }),
-    'password',
+  const { api, actor } = mrkterSession(
+    {
+      ...(options.authUrl ? { authBaseURL: options.authUrl } : {}),
+      ...(options.apiUrl ? { apiBaseURL: options.apiUrl } : {}),
+    },
+    {},
+    options.debug ? traceTransitions({ label: 'mrkter', write: (l) => console.error(l) }) : undefined,
   );
-  const actor = createActor(mrkterMachine.provide({ actors: mrkterActors(api) }), {
-    input: {},
-    clock: createUnrefClock(),
-    ...(options.debug
-      ? { inspect: traceTransitions({ label: 'mrkter', write: (l) => console.error(l) }) }
-      : {}),
-  }).start();
+  actor.start();
   const spin = spinner(options.interactive);
   const settle = (states: string[]) =>
     waitFor(actor, (s) => states.some((state) => s.matches(state as never)), FLOW_TIMEOUT) as Promise<
