@@ -69,7 +69,7 @@ describe('Network', () => {
     const subject = createMarketigerApi({ baseURL: `${silent.url}/v2`, timeoutMs: 200 });
     // act
     const started = performance.now();
-    const login = await timed(subject.login(demo));
+    const login = await timed(() => subject.login(demo));
     // assert: timeout at about the limit, and the connection is closed (the request aborted)
     expect(toAuthError(login.error).kind).toBe('timeout');
     expect(login.ms).toBeGreaterThanOrEqual(190);
@@ -99,7 +99,7 @@ describe('Network', () => {
     expect(backingOff.context.refreshToken).toBe(before.refreshToken);
 
     // act: an API call through the authorized client (a token that still works is used while backing off)
-    const call = await timed(http.get(projectsPath));
+    const call = await timed(() => http.get(projectsPath));
     // assert: the client's axios timeout, which normalises to `timeout`; the session is untouched
     expect(toAuthError(call.error).kind).toBe('timeout');
     expect(call.ms).toBeLessThan(BOUND_MS);
@@ -337,7 +337,7 @@ describe('Network', () => {
     sim.injectFault(PROJECTS, { kind: 'trickle', intervalMs: 100, body, times: 1 });
 
     // act
-    const call = await timed(http.get(projectsPath));
+    const call = await timed(() => http.get(projectsPath));
     const next = await http.get(projectsPath);
 
     // assert
