@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileCoordinator, type FileCoordinator, fileNameOf } from '../../src/coordination/file.js';
 import type { SessionNotice, SharedSession } from '../../src/coordination/types.js';
