@@ -234,7 +234,7 @@ export function loginMarketiger(options: LoginOptions): Promise<number> {
           (s) => s.matches('signedIn') || s.matches('signedOut'),
           FLOW_TIMEOUT,
         );
-        spin.stop(describeState(done.value));
+        spin.stop(done.matches('signedIn') ? describeState(done.value) : 'Not signed in');
         if (done.matches('signedIn')) {
           printOutcome({
             provider: 'Marketiger',
@@ -323,7 +323,7 @@ export function loginMrkter(options: LoginOptions): Promise<number> {
         spin.start(`Signing in at ${api.authBaseURL}`);
         actor.send({ type: 'auth.login', username: credentials.user, password: credentials.password });
         snapshot = await settle(['selectingIdentity', 'awaitingCode', 'signedOut']);
-        spin.stop(describeState(snapshot.value));
+        spin.stop(snapshot.matches('signedOut') ? 'Not signed in' : describeState(snapshot.value));
         if (!snapshot.matches('signedOut')) break;
         const failure = fail(snapshot);
         if (!retryPassword(options, failure.error, attempt)) throw failure;
