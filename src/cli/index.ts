@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Argument, type Command, Command as CommandClass, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { runApi, runToken } from './api.js';
 import { runDemo } from './demo.js';
@@ -22,7 +22,7 @@ import { runSimulate } from './simulate.js';
 import { runLogout, runStatus } from './status.js';
 import type { Provider } from './store.js';
 
-const program = new CommandClass()
+const program = new Command()
   .name('authcharts')
   .description(
     'Sign in to Marketiger or Mrkter once, then call their APIs from the terminal; plus the demo, simulators and diagrams.',
@@ -252,7 +252,7 @@ function collect(value: string, previous: string[]): string[] {
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65_535) {
-    throw new CommanderError(EXIT.usage, 'authcharts.invalidPort', `"${value}" is not a port (1-65535).`);
+    throw new InvalidArgumentError('A port is a number from 1 to 65535.');
   }
   return n;
 }
@@ -261,11 +261,7 @@ function nonNegative(flag: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isFinite(n) || n < 0) {
-      throw new CommanderError(
-        EXIT.usage,
-        'authcharts.invalidNumber',
-        `${flag} takes seconds (0 or more): "${value}".`,
-      );
+      throw new InvalidArgumentError(`${flag} takes seconds (0 or more).`);
     }
     return n;
   };
