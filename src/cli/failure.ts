@@ -12,6 +12,12 @@ import { type AuthError, isAuthError, toAuthError } from '../errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 3, interrupted: 130 } as const;
 
+/**
+ * What must finish before an interrupted command exits: a refresh in flight, whose rotated tokens
+ * would otherwise be lost (the old refresh token is already spent). Bounded by the caller.
+ */
+export const beforeInterruptedExit = new Set<() => Promise<void>>();
+
 /** A failure the CLI itself explains (not signed in, a choice to make, bad input): exit 1 unless said. */
 export class CliError extends Error {
   override readonly name = 'CliError';

@@ -15,7 +15,7 @@ import pc from 'picocolors';
 import { runApi, runToken } from './api.js';
 import { runDemo } from './demo.js';
 import { type DiagramFormat, type DiagramMachineName, runDiagram } from './diagram.js';
-import { EXIT, reportFailure } from './failure.js';
+import { beforeInterruptedExit, EXIT, reportFailure } from './failure.js';
 import { type LoginOptions, loginMarketiger, loginMrkter } from './login.js';
 import { runPaths } from './paths.js';
 import { runSimulate } from './simulate.js';
@@ -285,11 +285,17 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-/** Ctrl-C outside a prompt (prompts turn it into a cancel of their own): exit 130, as shells expect. */
+/**
+ * Ctrl-C outside a prompt (prompts turn it into a cancel of their own): exit 130, as shells expect,
+ * once a refresh in flight has landed (at most 5 s); a second Ctrl-C exits at once.
+ */
 function exitOnInterrupt() {
   process.once('SIGINT', () => {
     process.stderr.write('\n');
-    process.exit(EXIT.interrupted);
+    process.once('SIGINT', () => process.exit(EXIT.interrupted));
+    const pending = [...beforeInterruptedExit].map((finish) => finish());
+    const cap = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+    void Promise.race([Promise.all(pending), cap]).finally(() => process.exit(EXIT.interrupted));
   });
 }
 

@@ -11,7 +11,7 @@ import { sharedFields } from '../coordination/common.js';
 import type { SharedSession } from '../coordination/types.js';
 import { AuthError } from '../errors.js';
 import { marketigerSession, mrkterSession } from './actors.js';
-import { hostOf } from './failure.js';
+import { beforeInterruptedExit, hostOf } from './failure.js';
 import {
   apiUrlOf,
   type Provider,
@@ -70,17 +70,23 @@ export async function openSession(
       message: `The stored ${providerNames[provider]} session has ended. Sign in again: authcharts login ${provider}`,
     });
   }
+  const settle = async () => {
+    try {
+      await waitFor(actor as AnyActorRef, (s) => !s.hasTag('busy'), { timeout: SETTLE_TIMEOUT_MS });
+    } catch {
+      // a refresh that never ends is the service's deadline's to stop; stopping aborts it
+    }
+  };
+  // Ctrl-C during a refresh: let it land (and be written back) before the process goes.
+  beforeInterruptedExit.add(settle);
   return {
     entry,
     actor: actor as AnyActorRef,
     apiBaseURL: apiUrlOf(urls),
     refreshHost: hostOf(urls.provider === 'marketiger' ? urls.baseURL : urls.authBaseURL),
     async close() {
-      try {
-        await waitFor(actor as AnyActorRef, (s) => !s.hasTag('busy'), { timeout: SETTLE_TIMEOUT_MS });
-      } catch {
-        // a refresh that never ends is the service's deadline's to stop; stopping aborts it
-      }
+      await settle();
+      beforeInterruptedExit.delete(settle);
       actor.stop();
     },
   };
