@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import pc from 'picocolors';
 import { createAuthorizedAxios } from '../client/createAuthorizedAxios.js';
 import { isAuthError, toAuthError } from '../errors.js';
-import { EXIT, hostOf, reportFailure, usageError } from './failure.js';
+import { debugLogger, EXIT, hostOf, reportFailure, usageError } from './failure.js';
 import { freshContext, type OpenSession, openSession, printSignInAgain } from './session.js';
 import { openStore, type Provider, type Selection } from './store.js';
 
@@ -99,7 +99,7 @@ export async function runApi(
       // The body as the server sent it: printed raw when piped, pretty when it is JSON on a terminal.
       responseType: 'text',
       transformResponse: [(body: unknown) => body],
-      ...(debug ? { logger: (entry) => console.error(pc.dim(JSON.stringify(entry))) } : {}),
+      ...(debug ? { logger: debugLogger } : {}),
     });
     let status: number;
     let statusText: string;

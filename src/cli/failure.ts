@@ -30,6 +30,11 @@ export class CliError extends Error {
   }
 }
 
+/** The `--debug` request log: one redacted entry per line on stderr (src/services/http/redact.ts). */
+export function debugLogger(entry: unknown): void {
+  console.error(pc.dim(JSON.stringify(entry)));
+}
+
 /** Bad usage found after parsing (a malformed `--data`, a header without a colon): exit 2 with a hint. */
 export function usageError(message: string, command: string): CliError {
   return new CliError(message, EXIT.usage, `Try "authcharts ${command} --help".`);

@@ -14,7 +14,7 @@ import { type AnyActorRef, type InspectionEvent, waitFor } from 'xstate';
 import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
 import { identityProblem, type MrkterIdentity } from '../index.js';
 import { marketigerSession, mrkterSession } from './actors.js';
-import { CliError, EXIT, hostOf, reportFailure } from './failure.js';
+import { CliError, debugLogger, EXIT, hostOf, reportFailure } from './failure.js';
 import { DEFAULT_PROFILE, openStore, type ProviderUrls, type SessionMeta, urlsFor } from './store.js';
 import { mask, stateMeanings, stateToString, traceTransitions } from './trace.js';
 
@@ -209,7 +209,7 @@ export function loginMarketiger(options: LoginOptions): Promise<number> {
       options.debug ? traceTransitions({ label: 'marketiger', write: (l) => console.error(l) }) : undefined,
     );
     const { api, actor } = marketigerSession(
-      { baseURL: urls.baseURL },
+      { baseURL: urls.baseURL, ...(options.debug ? { logger: debugLogger } : {}) },
       options.projectId ? { projectId: options.projectId } : {},
       watch.inspect,
     );
@@ -286,7 +286,11 @@ export function loginMrkter(options: LoginOptions): Promise<number> {
       options.debug ? traceTransitions({ label: 'mrkter', write: (l) => console.error(l) }) : undefined,
     );
     const { api, actor } = mrkterSession(
-      { authBaseURL: urls.authBaseURL, apiBaseURL: urls.apiBaseURL },
+      {
+        authBaseURL: urls.authBaseURL,
+        apiBaseURL: urls.apiBaseURL,
+        ...(options.debug ? { logger: debugLogger } : {}),
+      },
       options.resendCooldown !== undefined ? { resendCooldownMs: options.resendCooldown * 1000 } : {},
       watch.inspect,
     );

@@ -11,7 +11,7 @@ import { sharedFields } from '../coordination/common.js';
 import type { SharedSession } from '../coordination/types.js';
 import { AuthError } from '../errors.js';
 import { marketigerSession, mrkterSession } from './actors.js';
-import { beforeInterruptedExit, hostOf } from './failure.js';
+import { beforeInterruptedExit, debugLogger, hostOf } from './failure.js';
 import {
   apiUrlOf,
   type Provider,
@@ -50,11 +50,12 @@ export async function openSession(
     : undefined;
   const inspect = trace ? (event: InspectionEvent) => trace(event) : undefined;
   const { urls } = entry.meta;
+  const logging = debug ? { logger: debugLogger } : {};
   const { actor } =
     urls.provider === 'marketiger'
-      ? marketigerSession({ baseURL: urls.baseURL }, {}, inspect, coordination)
+      ? marketigerSession({ baseURL: urls.baseURL, ...logging }, {}, inspect, coordination)
       : mrkterSession(
-          { authBaseURL: urls.authBaseURL, apiBaseURL: urls.apiBaseURL },
+          { authBaseURL: urls.authBaseURL, apiBaseURL: urls.apiBaseURL, ...logging },
           {},
           inspect,
           coordination,
