@@ -62,7 +62,7 @@ describe('authcharts demo', () => {
   });
 });
 
-describe('the authcharts command', () => {
+describe.concurrent('the authcharts command', () => {
   it('prints help and exits 0', async () => {
     const subject = await authcharts(['--help']);
     expect(subject.code).toBe(0);
