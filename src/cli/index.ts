@@ -302,6 +302,10 @@ function exitOnInterrupt() {
 async function main() {
   const isSimulate = process.argv.slice(2).includes('simulate');
   if (!isSimulate) exitOnInterrupt();
+  // The machines' clock and the lock waits use timers that do not keep Node alive (a library must let
+  // a script exit); the command itself must: a process waiting for another's refresh has nothing else
+  // pending, and would end silently with exit code 0.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     await program.parseAsync(process.argv);
   } catch (error) {
@@ -311,6 +315,8 @@ async function main() {
       return;
     }
     process.exitCode = reportFailure(error, { debug: process.argv.includes('--debug') });
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 

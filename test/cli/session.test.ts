@@ -3,7 +3,8 @@
  * `authcharts simulate` (also a child process), for both providers. Refreshes are counted from the
  * simulator's own request lines.
  */
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MARKETIGER_DEMO_USER } from '../../src/testing/marketigerSimulator.js';
 import { defaultMrkterUsers } from '../../src/testing/mrkterSimulator.js';
@@ -133,6 +134,7 @@ describe.concurrent.each(providers)('authcharts with a stored $name session', (p
         cliRun(['api', provider.name, 'GET', provider.apiPath]),
       ]);
       expect(both.map((r) => r.code)).toEqual([0, 0]);
+      expect(both.map((r) => JSON.parse(r.stdout))).toEqual([provider.expectedBody, provider.expectedBody]);
       expect(sim.count(provider.refreshLine) - beforeBoth).toBe(1);
       const shared = await readSessionFile(file);
       expect(shared.session.refreshToken).not.toBe(refreshed.session.refreshToken);
@@ -197,6 +199,33 @@ describe.concurrent('a session the refresh cannot save', () => {
       expect(subject.stderr).toMatch(/Sign in again: authcharts login marketiger/);
       expect((await readSessionFile(file)).session.status).toBe('signedOut');
       expect((await run(cli.path, ['status'], env)).code).toBe(1);
+    } finally {
+      await folder.remove();
+    }
+  });
+});
+
+describe.concurrent('a command that waits for the lock', () => {
+  it('stays alive until the lock is free, then refreshes and answers', { timeout: 60_000 }, async () => {
+    // arrange: the session's lock held by a live process on this host (the test runner) for 1.5 s
+    const folder = await configFolder();
+    const env = { AUTHCHARTS_CONFIG_DIR: folder.dir };
+    try {
+      const login = await loginWithCode(providers[0]!, env);
+      expect(login.code, login.stderr).toBe(0);
+      const file = /stored in\s+(\S+)/.exec(login.stdout)?.[1] ?? '';
+      await editSessionFile(file, (session) => {
+        session.accessTokenExpiresAt = Date.now() - 1_000;
+      });
+      const holder = { token: 'test', pid: process.pid, host: hostname(), expiresAt: Date.now() + 1_500 };
+      await writeFile(`${file}.lock`, JSON.stringify(holder));
+
+      // act
+      const subject = await run(cli.path, ['api', 'marketiger', 'GET', '/Project/GetProjects'], env);
+
+      // assert: nothing but the lock's timers was pending while it waited; it did not end early
+      expect(subject.code, subject.stderr).toBe(0);
+      expect(JSON.parse(subject.stdout)).toEqual(providers[0]!.expectedBody);
     } finally {
       await folder.remove();
     }
