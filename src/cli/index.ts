@@ -207,11 +207,13 @@ Example:
   $ authcharts simulate --marketiger-port 4010 --auth-port 4020 --api-port 4030 --sms-cooldown 5`,
   )
   .action(async (options: Parameters<typeof runSimulate>[0]) => {
-    const stop = await runSimulate(options);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    // Listening first: a Ctrl-C right after the URLs are printed stops the servers too.
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
+    const stop = await runSimulate(options);
+    const signal = await stopped;
     await stop();
     process.exitCode = signal === 'SIGINT' ? EXIT.interrupted : EXIT.ok;
   });

@@ -8,7 +8,7 @@ import { plural } from '../../src/cli/simulate.js';
 import { configDir } from '../../src/cli/store.js';
 import { MARKETIGER_DEMO_USER } from '../../src/testing/marketigerSimulator.js';
 import { defaultMrkterUsers, startMrkterSimulator } from '../../src/testing/mrkterSimulator.js';
-import { buildCli, configFolder, run } from './helpers.js';
+import { buildCli, configFolder, run, startSimulate } from './helpers.js';
 
 let cli: { path: string; remove: () => Promise<void> };
 let folder: { dir: string; remove: () => Promise<void> };
@@ -200,6 +200,38 @@ describe('where sessions are stored', () => {
 });
 
 describe('authcharts simulate', () => {
+  it('listens on the ports given for all three servers, prints a ready example URL, and exits 130 on Ctrl-C', {
+    timeout: 60_000,
+  }, async () => {
+    // arrange: three ports the OS says are free
+    const [marketiger, auth, api] = [await freePort(), await freePort(), await freePort()];
+
+    // act
+    const subject = await startSimulate(cli.path, [
+      '--marketiger-port',
+      String(marketiger),
+      '--auth-port',
+      String(auth),
+      '--api-port',
+      String(api),
+      '--sms-cooldown',
+      '5',
+    ]);
+    subject.child.kill('SIGINT');
+    const code = await subject.exited;
+
+    // assert
+    expect(subject.marketigerUrl).toBe(`http://127.0.0.1:${marketiger}/v2`);
+    expect(subject.authUrl).toBe(`http://127.0.0.1:${auth}`);
+    expect(subject.apiUrl).toBe(`http://127.0.0.1:${api}`);
+    expect(subject.output).toContain(
+      `http://localhost:5173/?marketiger=http://127.0.0.1:${marketiger}/v2&mrkterAuth=http://127.0.0.1:${auth}&mrkterApi=http://127.0.0.1:${api}&resendCooldownMs=5000`,
+    );
+    expect(subject.output).toMatch(/single@mrkter\.test \/ single-password \(1 identity\)/);
+    expect(subject.output).toMatch(/every 5 seconds/);
+    expect(code).toBe(130);
+  });
+
   it('counts identities in words that agree with the number', () => {
     expect(plural(1, 'identity', 'identities')).toBe('1 identity');
     expect(plural(3, 'identity', 'identities')).toBe('3 identities');
