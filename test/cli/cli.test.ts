@@ -1,8 +1,10 @@
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiRequest } from '../../src/cli/api.js';
 import { runDemo } from '../../src/cli/demo.js';
 import { plural } from '../../src/cli/simulate.js';
 import { configDir } from '../../src/cli/store.js';
@@ -186,6 +188,38 @@ describe.concurrent('the authcharts command', () => {
       expect(sim.requestCount('POST /verification/sms')).toBe(0);
     } finally {
       await sim.close();
+    }
+  });
+});
+
+describe('authcharts api request parsing', () => {
+  it('reads a JSON body from --data or @file, takes headers, and refuses what would leave the API', async () => {
+    // arrange
+    const file = join(folder.dir, 'body.json');
+    await writeFile(file, '{"name":"demo"}');
+
+    // act
+    const subject = await parseApiRequest('post', '/Project/Create', {
+      data: `@${file}`,
+      header: ['X-Request-Id: 42'],
+    });
+
+    // assert
+    expect(subject).toEqual({
+      method: 'POST',
+      path: '/Project/Create',
+      data: { name: 'demo' },
+      headers: { 'X-Request-Id': '42', 'Content-Type': 'application/json' },
+    });
+    for (const [path, options] of [
+      ['https://elsewhere.example/x', {}],
+      ['//elsewhere.example/x', {}],
+      ['/x', { data: '{not json' }],
+      ['/x', { header: ['no colon'] }],
+      ['/x', { header: ['X-A: b\r\nX-Injected: 1'] }],
+      ['/x', { data: '@/no/such/file.json' }],
+    ] as const) {
+      await expect(parseApiRequest('GET', path, options as never)).rejects.toMatchObject({ exitCode: 2 });
     }
   });
 });
