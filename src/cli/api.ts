@@ -94,7 +94,7 @@ export async function runApi(
   let session: OpenSession | undefined;
   try {
     session = await openSession(store, provider, options, debug);
-    const http = createAuthorizedAxios(session.actor as never, {
+    const http = createAuthorizedAxios(session.actor, {
       baseURL: session.apiBaseURL,
       // The body as the server sent it: printed raw when piped, pretty when it is JSON on a terminal.
       responseType: 'text',

@@ -9,7 +9,7 @@ import pc from 'picocolors';
 import { type AnyActorRef, type InspectionEvent, waitFor } from 'xstate';
 import { sharedFields } from '../coordination/common.js';
 import type { SharedSession } from '../coordination/types.js';
-import { AuthError } from '../errors.js';
+import { AuthError, type AuthErrorData, isAuthErrorKind } from '../errors.js';
 import { marketigerSession, mrkterSession } from './actors.js';
 import { beforeInterruptedExit, debugLogger, hostOf } from './failure.js';
 import {
@@ -107,17 +107,19 @@ export async function freshContext(actor: AnyActorRef): Promise<{ accessToken: s
       (s.matches({ signedIn: 'active' }) && !isDue(s.context)),
     { timeout: SETTLE_TIMEOUT_MS },
   );
-  const { context } = snapshot as { context: { accessToken: string | null; error: AuthError | null } };
+  const { context } = snapshot as { context: { accessToken: string | null; error: AuthErrorData | null } };
   if (snapshot.matches({ signedIn: 'active' }) && context.accessToken)
     return { accessToken: context.accessToken };
   if (snapshot.matches({ signedIn: 'backingOff' }) && context.accessToken && !isExpired(snapshot.context)) {
     // The refresh keeps failing for a passing reason; the token still works for now.
     return { accessToken: context.accessToken };
   }
-  const error = (snapshot.context as { error: { kind: string; message: string; status?: number } | null })
-    .error;
-  if (snapshot.matches({ signedIn: 'backingOff' }) && error) {
-    throw new AuthError(error.kind as never, { message: error.message });
+  const { error } = context;
+  if (snapshot.matches({ signedIn: 'backingOff' })) {
+    // Never `session_expired` here: that would remove a session a later try may still refresh.
+    throw error && isAuthErrorKind(error.kind)
+      ? new AuthError(error.kind, { message: error.message })
+      : new AuthError('network');
   }
   throw new AuthError('session_expired', {
     message: error?.message ?? 'The session has ended. Sign in again.',
