@@ -64,7 +64,7 @@ describe('authcharts demo', () => {
   });
 });
 
-describe.concurrent('the authcharts command', () => {
+describe('the authcharts command', { timeout: 60_000 }, () => {
   it('prints help and exits 0', async () => {
     const subject = await authcharts(['--help']);
     expect(subject.code).toBe(0);

@@ -80,11 +80,12 @@ describe('authcharts login at a terminal', () => {
   it('asks again after a wrong password, picks an identity, refuses an early resend, resends, counts attempts', {
     timeout: 90_000,
   }, async () => {
-    // arrange: a user with three identities, two of which cannot be used; resend offered after 4 s
+    // arrange: a user with three identities, two of which cannot be used; resend offered after 6 s
+    // (a wait long enough that "resend" at the first prompt is early, however loaded the machine)
     const folder = await configFolder();
     const env = { AUTHCHARTS_CONFIG_DIR: folder.dir };
     const subject = terminal(
-      ['login', 'mrkter', '--auth-url', sim.authUrl, '--api-url', sim.apiUrl, '--resend-cooldown', '4'],
+      ['login', 'mrkter', '--auth-url', sim.authUrl, '--api-url', sim.apiUrl, '--resend-cooldown', '6'],
       env,
     );
     try {

@@ -41,7 +41,7 @@ interface Provider {
   password: string;
   apiPath: string;
   expectedBody: unknown;
-  urlFlags(): string[];
+  urlFlags(simulator: Simulate): string[];
   /** The sign-in, from the environment. */
   env: NodeJS.ProcessEnv;
 }
@@ -54,7 +54,7 @@ const providers: Provider[] = [
     password: MARKETIGER_DEMO_USER.password,
     apiPath: '/Project/GetProjects',
     expectedBody: { success: true, data: [{ id: 'demo-project', name: 'demo-project' }] },
-    urlFlags: () => ['--base-url', sim.marketigerUrl],
+    urlFlags: (simulator) => ['--base-url', simulator.marketigerUrl],
     env: { MARKETIGER_EMAIL: MARKETIGER_DEMO_USER.email, AUTHCHARTS_PASSWORD: MARKETIGER_DEMO_USER.password },
   },
   {
@@ -64,7 +64,7 @@ const providers: Provider[] = [
     password: SINGLE.password,
     apiPath: '/accounts/current',
     expectedBody: expect.objectContaining({ accountId: 789, companyName: 'Solo Ads', status: 'ACTIVE' }),
-    urlFlags: () => ['--auth-url', sim.authUrl, '--api-url', sim.apiUrl],
+    urlFlags: (simulator) => ['--auth-url', simulator.authUrl, '--api-url', simulator.apiUrl],
     env: { MRKTER_USERNAME: SINGLE.username, AUTHCHARTS_PASSWORD: SINGLE.password },
   },
 ];
@@ -207,11 +207,13 @@ describe.concurrent('a session the refresh cannot save', () => {
 
 describe.concurrent('a command that waits for the lock', () => {
   it('stays alive until the lock is free, then refreshes and answers', { timeout: 60_000 }, async () => {
-    // arrange: the session's lock held by a live process on this host (the test runner) for 1.5 s
+    // arrange: the session's lock held by a live process on this host (the test runner) for 1.5 s;
+    // a simulator of its own, so that its refresh is not counted by the tests above
     const folder = await configFolder();
     const env = { AUTHCHARTS_CONFIG_DIR: folder.dir };
+    const own = await startSimulate(cli.path);
     try {
-      const login = await loginWithCode(providers[0]!, env);
+      const login = await loginWithCode(providers[0]!, env, own);
       expect(login.code, login.stderr).toBe(0);
       const file = /stored in\s+(\S+)/.exec(login.stdout)?.[1] ?? '';
       await editSessionFile(file, (session) => {
@@ -226,16 +228,18 @@ describe.concurrent('a command that waits for the lock', () => {
       // assert: nothing but the lock's timers was pending while it waited; it did not end early
       expect(subject.code, subject.stderr).toBe(0);
       expect(JSON.parse(subject.stdout)).toEqual(providers[0]!.expectedBody);
+      expect(own.count(providers[0]!.refreshLine)).toBe(1);
     } finally {
+      await own.stop();
       await folder.remove();
     }
   });
 });
 
 /** Signs in without a terminal; for Mrkter the code the simulator printed goes to the login's stdin. */
-async function loginWithCode(provider: Provider, env: NodeJS.ProcessEnv): Promise<Run> {
-  const from = sim.output.length;
-  const login = start(cli.path, ['login', provider.name, ...provider.urlFlags()], {
+async function loginWithCode(provider: Provider, env: NodeJS.ProcessEnv, simulator = sim): Promise<Run> {
+  const from = simulator.output.length;
+  const login = start(cli.path, ['login', provider.name, ...provider.urlFlags(simulator)], {
     ...env,
     ...provider.env,
   });
@@ -243,7 +247,7 @@ async function loginWithCode(provider: Provider, env: NodeJS.ProcessEnv): Promis
     login.end('');
     return login.done;
   }
-  const [, code] = await sim.waitFor(/SMS to …2255: (\d+)/, from);
+  const [, code] = await simulator.waitFor(/SMS to …2255: (\d+)/, from);
   login.end(`${code}\n`);
   return login.done;
 }
