@@ -135,6 +135,11 @@ describe('authcharts login at a terminal', () => {
       // the session is stored and usable
       const status = await run(cli.path, ['status', 'mrkter'], env);
       expect(status.stdout).toMatch(/account\s+1003 \(Working Co\)/);
+
+      // and on a terminal `api` prints the JSON body pretty
+      const api = terminal(['api', 'mrkter', 'GET', '/accounts/current'], env);
+      await api.expect(/\{\r?\n {2}"accountId": 1003,\r?\n {2}"companyName": "Working Co"/);
+      expect(await api.exited).toBe(0);
     } finally {
       subject.kill();
       await folder.remove();
