@@ -4,6 +4,7 @@
  */
 import { createActor, type InspectionEvent } from 'xstate';
 import { createUnrefClock } from '../clock.js';
+import type { CoordinationOptions } from '../coordination/types.js';
 import {
   createMarketigerApi,
   createMrkterApi,
@@ -19,14 +20,19 @@ import {
 
 type Inspect = ((event: InspectionEvent) => void) | undefined;
 
-/** A Marketiger actor (not started) and its service. */
+/**
+ * A Marketiger actor (not started) and its service; with `coordination`, its refreshes take the
+ * shared lock and write the rotated tokens back (the stored session of `authcharts api`).
+ */
 export function marketigerSession(
   apiOptions: MarketigerApiOptions,
   input: MarketigerInput,
   inspect?: Inspect,
+  coordination?: CoordinationOptions,
 ) {
   const api = createMarketigerApi(apiOptions);
-  const actor = createActor(marketigerMachine.provide({ actors: marketigerActors(api) }), {
+  const actors = coordination ? marketigerActors(api, coordination) : marketigerActors(api);
+  const actor = createActor(marketigerMachine.provide({ actors }), {
     input,
     clock: createUnrefClock(),
     ...(inspect ? { inspect } : {}),
@@ -34,10 +40,16 @@ export function marketigerSession(
   return { api, actor };
 }
 
-/** A Mrkter actor (not started) and its service. */
-export function mrkterSession(apiOptions: MrkterApiOptions, input: MrkterInput, inspect?: Inspect) {
+/** A Mrkter actor (not started) and its service; `coordination` as for {@link marketigerSession}. */
+export function mrkterSession(
+  apiOptions: MrkterApiOptions,
+  input: MrkterInput,
+  inspect?: Inspect,
+  coordination?: CoordinationOptions,
+) {
   const api = createMrkterApi(apiOptions);
-  const actor = createActor(mrkterMachine.provide({ actors: mrkterActors(api) }), {
+  const actors = coordination ? mrkterActors(api, coordination) : mrkterActors(api);
+  const actor = createActor(mrkterMachine.provide({ actors }), {
     input,
     clock: createUnrefClock(),
     ...(inspect ? { inspect } : {}),

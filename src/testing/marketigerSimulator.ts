@@ -148,6 +148,7 @@ export async function startMarketigerSimulator(
     notFound: () => ({ status: 404 }),
     ...(options.random ? { random: options.random } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     host: config.host,
     port: config.port,
   });

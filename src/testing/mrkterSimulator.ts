@@ -60,6 +60,10 @@ export interface MrkterSimulatorOptions extends SimCommonOptions {
    * blocked for this long from that request; 0 turns it off (default: 20 000).
    */
   smsCooldownMs?: number;
+  /** Port of the Auth0 server (default: 0, any free port). */
+  authPort?: number;
+  /** Port of the Mrkter API server (default: 0, any free port). */
+  apiPort?: number;
   /** How long an SMS code is valid, in ms (default: 300 000, 5 minutes). */
   codeTtlMs?: number;
   /** Makes the SMS codes; tests that need distinct or known codes pass their own (default: 6 random digits). */
@@ -103,6 +107,8 @@ export const mrkterSimulatorDefaults = {
   /** `BadRequestException('Invalid code')`. */
   invalidCodeStatus: 400,
   host: simServerDefaults.host,
+  authPort: simServerDefaults.port,
+  apiPort: simServerDefaults.port,
 } as const satisfies MrkterSimulatorOptions;
 
 /** A running Mrkter simulator. */
@@ -190,9 +196,15 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
     sessionIdFormat: config.sessionIdFormat,
   });
 
-  const server = { now, random: options.random ?? Math.random, host: config.host };
+  const server = {
+    now,
+    random: options.random ?? Math.random,
+    host: config.host,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  };
   const auth = await startSimServer({
     ...server,
+    port: config.authPort,
     routes: { [mrkterRoutes.token]: tokens.tokenRoute },
     ...(options.authFaults ? { faults: options.authFaults } : {}),
   });
@@ -200,6 +212,7 @@ export async function startMrkterSimulator(options: MrkterSimulatorOptions = {})
   try {
     api = await startSimServer({
       ...server,
+      port: config.apiPort,
       routes: mrkter.routes,
       // Express's defaults: `X-Powered-By`, a weak ETag on every body; Nest's 404 for unknown routes.
       headers: { 'X-Powered-By': 'Express' },

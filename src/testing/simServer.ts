@@ -56,6 +56,11 @@ export interface SimCommonOptions {
   random?: () => number;
   /** Interface to listen on (default: `'127.0.0.1'`). */
   host?: string;
+  /**
+   * Called with every request's log entry as it is answered (before the answer is sent): `authcharts
+   * simulate` prints them (default: none).
+   */
+  onRequest?: (entry: SimLogEntry) => void;
 }
 
 /** Options of {@link startSimServer} (defaults: {@link simServerDefaults}). */
@@ -145,6 +150,11 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   function record(entry: SimLogEntry) {
     log.push(entry);
     if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT);
+    try {
+      options.onRequest?.(entry);
+    } catch {
+      // a broken observer must not change what the simulator answers
+    }
   }
 
   function send(res: ServerResponse, response: SimResponse) {

@@ -152,17 +152,23 @@ export function summarizeBody(body: unknown, contentType = ''): string | undefin
   return bound(String(redact(body)));
 }
 
-/** Redacts a URL or path: secret-named query parameters whole, token-looking runs anywhere. */
+/**
+ * Redacts a URL or path: secret-named query parameters whole, token-looking path segments and values.
+ * The path is judged segment by segment: `/` is a token character of standard base64, so the whole of
+ * `/v2/Auth/RefreshToken` read as one 21-character run with letters and digits and was swallowed; a
+ * token in a path is one segment (a `/` inside it would have to be sent as `%2F`).
+ */
 export function redactUrl(url: string): string {
   // The origin is configuration, not a secret; left alone so a host like `api3.example.com` stays readable.
   const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0] ?? '';
   const [path = '', query] = url.slice(origin.length).split(/\?(.*)/s, 2);
-  if (query === undefined) return origin + redactString(path);
+  const redactedPath = path.split('/').map(redactString).join('/');
+  if (query === undefined) return origin + redactedPath;
   const fields: string[] = [];
   for (const [name, value] of new URLSearchParams(query)) {
     fields.push(`${name}=${isSecretName(name) ? REDACTED : redactString(encodeURIComponent(value))}`);
   }
-  return `${origin}${redactString(path)}?${fields.join('&')}`;
+  return `${origin}${redactedPath}?${fields.join('&')}`;
 }
 
 /** Form fields as `name=value&…`, redacted by name and shape (not re-encoded, so `[redacted]` stays readable). */

@@ -134,6 +134,27 @@ describe('redactUrl', () => {
       `https://api3.example.com/v2/x?projectId=demo&access_token=${REDACTED}&q=${REDACTED}`,
     );
   });
+
+  it('keeps ordinary paths readable, however long, and redacts a token that is a path segment', () => {
+    // arrange: paths of both providers, each longer than a token run once the slashes count
+    const paths = [
+      'http://127.0.0.1:44281/v2/Auth/RefreshToken',
+      '/v2/Project/HasAccesToProject',
+      '/auth/mfa/phone-number/authenticate',
+      '/user-identity/me/users',
+      'https://login.dev.mrkter.io/oauth/token',
+    ];
+
+    // act
+    const subject = paths.map(redactUrl);
+
+    // assert
+    expect(subject).toEqual(paths);
+    expect(redactUrl(`http://127.0.0.1:1/v2/sessions/${REFRESH}/items`)).toBe(
+      `http://127.0.0.1:1/v2/sessions/${REDACTED}/items`,
+    );
+    expect(redactUrl(`/v2/x/${JWT}`)).toBe(`/v2/x/${REDACTED}`);
+  });
 });
 
 describe('isSecretName', () => {
