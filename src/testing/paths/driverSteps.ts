@@ -63,6 +63,11 @@ export interface DriverStep {
   event: SampleEvent;
   /** The wall clock jumps by this much just before the step, with no timer firing (a device that slept). */
   sleepMs?: number;
+  /**
+   * The virtual time (epoch ms) the step was generated at. Sample times are relative to it: an
+   * answer's token that expires at `at + 1 h` is a token for one hour from whenever your page gets it.
+   */
+  at: number;
   /** For `timer` steps: the delay's name and the state node whose timer fires (`marketiger.signedIn.active`). */
   timer?: { delay: string; stateNode: string };
   /** For `answer` steps: how the request answers. */
@@ -204,6 +209,7 @@ export function pathDriverSteps(machine: AnyStateMachine, path: GeneratedPath): 
       label: step.label,
       kind,
       event: step.event,
+      at: step.at,
       ...(step.sleepMs ? { sleepMs: step.sleepMs } : {}),
       ...(timer ? { timer } : {}),
       ...(kind === 'answer' ? { answer: answerOf(step, index) } : {}),
