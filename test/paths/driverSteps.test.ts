@@ -96,7 +96,11 @@ describe('pathDriverSteps', () => {
     // Assert
     const timer = subject[2]!;
     expect(timer.kind).toBe('timer');
-    expect(timer.timer).toEqual({ delay: 'untilRefresh', stateNode: 'marketiger.signedIn.active' });
+    expect(timer.timer).toEqual({
+      delay: 'untilRefresh',
+      stateNode: 'marketiger.signedIn.active',
+      afterMs: path.steps[2]!.afterMs,
+    });
     expect(timer.sleepMs).toBeGreaterThan(12 * 60 * 60 * 1000);
     expect(timer.expected).toMatchObject({ name: 'sessionExpired', error: 'session_expired' });
     expect(timer.expected.stateIds).toEqual(['marketiger.sessionExpired']);

@@ -68,8 +68,13 @@ export interface DriverStep {
    * answer's token that expires at `at + 1 h` is a token for one hour from whenever your page gets it.
    */
   at: number;
-  /** For `timer` steps: the delay's name and the state node whose timer fires (`marketiger.signedIn.active`). */
-  timer?: { delay: string; stateNode: string };
+  /**
+   * For `timer` steps: the delay's name, the state node whose timer fires (`marketiger.signedIn.active`),
+   * and how long after the previous step it fired during generation. Refresh delays carry a random
+   * jitter, so a page's own timer may be due up to `refreshJitterMs` earlier: run the page's clock to
+   * the timer it armed, or generate and run with `refreshJitterMs: 0` in the input.
+   */
+  timer?: { delay: string; stateNode: string; afterMs: number };
   /** For `answer` steps: how the request answers. */
   answer?: DriverAnswer;
   /**
@@ -116,11 +121,12 @@ function answerOf(step: PathStep, index: number): DriverAnswer {
 }
 
 /** `xstate.after.<delay>.<stateNodeId>`: the node id starts with the machine's id. */
-function timerOf(machineId: string, type: string): { delay: string; stateNode: string } | undefined {
+function timerOf(machineId: string, step: PathStep): DriverStep['timer'] {
+  const type = step.event.type;
   if (!type.startsWith(AFTER)) return undefined;
   const at = type.indexOf(`.${machineId}`, AFTER.length);
   if (at < 0) return undefined;
-  return { delay: type.slice(AFTER.length, at), stateNode: type.slice(at + 1) };
+  return { delay: type.slice(AFTER.length, at), stateNode: type.slice(at + 1), afterMs: step.afterMs ?? 0 };
 }
 
 type Children = Record<string, unknown>;
@@ -203,7 +209,7 @@ export function pathDriverSteps(machine: AnyStateMachine, path: GeneratedPath): 
       setsOff.sort((a, b) => a.index - b.index);
     }
     const error = (after.context as { error?: { kind?: AuthErrorKind } | null } | undefined)?.error;
-    const timer = kind === 'timer' ? timerOf(machine.id, step.event.type) : undefined;
+    const timer = kind === 'timer' ? timerOf(machine.id, step) : undefined;
     return {
       index,
       label: step.label,
