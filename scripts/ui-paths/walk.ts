@@ -16,7 +16,7 @@
  *   The simulator's clock moves with it, as a server's does.
  */
 import { join } from 'node:path';
-import type { Browser, Locator, Page, Route } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page, Route } from 'playwright-core';
 import {
   type DriverStep,
   MARKETIGER_DEMO_USER,
@@ -27,6 +27,7 @@ import {
   startMarketigerSimulator,
   startMrkterSimulator,
 } from '../../src/testing/index.js';
+import { stateName } from '../../src/testing/paths/naming.js';
 import { MAX_TIMER_MS } from '../../src/time.js';
 import {
   arrangeMarketigerAnswer,
@@ -138,9 +139,7 @@ export async function walk(env: WalkEnv, planned: PlannedPath, id: string): Prom
   const deadline = deadlineFor(planned);
   const sims = await startSims(provider);
   trace('simulators started');
-  const context = await env.browser.newContext({ viewport: { width: 900, height: 900 } });
-  trace('context');
-  context.setDefaultTimeout(env.stepTimeoutMs);
+  let context: BrowserContext | undefined;
   const held: { key: string; route: Route }[] = [];
   const pageErrors: string[] = [];
   let received = 0;
@@ -148,6 +147,9 @@ export async function walk(env: WalkEnv, planned: PlannedPath, id: string): Prom
   let current = 0;
   let expected = '';
   try {
+    context = await env.browser.newContext({ viewport: { width: 900, height: 900 } });
+    context.setDefaultTimeout(env.stepTimeoutMs);
+    trace('context');
     await context.exposeBinding(BINDING, (_source, record: PageRecord) => {
       received++;
       env.coverage.record(record);
@@ -183,7 +185,7 @@ export async function walk(env: WalkEnv, planned: PlannedPath, id: string): Prom
     const panel = page.locator(panels[provider].selector);
     const driver = new PageDriver(page, panel, provider, sims, held, env.stepTimeoutMs, deadline);
     trace('loaded');
-    expected = nameOf(path.initialState);
+    expected = stateName(path.initialState);
     await driver.expect(expected, null);
     trace('checked initial');
     for (const step of steps) {
@@ -230,18 +232,9 @@ export async function walk(env: WalkEnv, planned: PlannedPath, id: string): Prom
     }
     return { ok: false, ms: Date.now() - started, failure };
   } finally {
-    await context.close().catch(() => {});
+    await context?.close().catch(() => {});
     await sims.close().catch(() => {});
   }
-}
-
-function nameOf(value: DriverStep['expected']['value']): string {
-  if (typeof value === 'string') return value;
-  return Object.entries(value)
-    .map(([key, child]) =>
-      child === undefined ? key : `${key}.${nameOf(child as DriverStep['expected']['value'])}`,
-    )
-    .join(',');
 }
 
 /** Polls `check` on real time until it holds; `what` names it when the safety net runs out. */
