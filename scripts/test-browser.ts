@@ -13,15 +13,10 @@
  * (a safety net: it takes about 30 s on two idle cores, and the Vite build alone took 108 s on two
  * cores under stress-ng and four other builds).
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { join } from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import {
   defaultMrkterUsers,
   MARKETIGER_DEMO_USER,
@@ -33,8 +28,8 @@ import {
   startMarketigerSimulator,
   startMrkterSimulator,
 } from '../src/testing/index.js';
+import { buildExample, launchChromiumContext, repo, serveStatic } from './browser.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(repo, 'test-results', 'browser');
 const RUN_LIMIT_MS = 300_000;
 const STEP_TIMEOUT_MS = 10_000;
@@ -353,47 +348,6 @@ function assertSessionHeaders(sim: MrkterSimulator, accountId: number | string) 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Building and serving
-
-async function buildExample(name: string, outDir: string) {
-  const root = join(repo, 'examples', name);
-  await build({
-    root,
-    configFile: join(root, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true },
-  });
-}
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
-
-/** Serves `/<name>/...` from `roots[name]`; nothing outside those directories. */
-async function serveStatic(roots: Record<string, string>): Promise<{ url: string; server: Server }> {
-  const server = createServer(async (req, res) => {
-    try {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-      const [, name = '', ...rest] = path.split('/');
-      const root = roots[name];
-      if (!root) throw new Error('no such example');
-      const file = resolve(root, rest.join('/') || 'index.html');
-      if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) throw new Error('not a file of it');
-      res.writeHead(200, { 'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream' });
-      createReadStream(file).pipe(res);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-    }
-  });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-// ---------------------------------------------------------------------------------------------
 
 async function main(cleanup: Array<() => Promise<unknown>>) {
   const started = Date.now();
@@ -422,20 +376,7 @@ async function main(cleanup: Array<() => Promise<unknown>>) {
   cleanup.push(() => new Promise((done) => server.close(done)));
 
   const profile = join(work, 'chromium-profile');
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1100, height: 800 },
-  });
+  const context: BrowserContext = await launchChromiumContext(profile);
   // Closed before the temporary directory (with the profile) is removed: cleanup runs in reverse.
   cleanup.push(() => context.close());
   context.setDefaultTimeout(STEP_TIMEOUT_MS);

@@ -9,6 +9,7 @@
  *
  *   npm run test:stress                       # 20 runs of all three suites, one busy process per core
  *   npm run test:stress -- --runs 3 --suites test,coordination --load 4
+ *   npm run test:stress -- --runs 5 --suites ui-paths   # the path-driven browser suite, on request
  *
  * Ends with `N of M runs green` and exits non-zero unless every run was green.
  */
@@ -23,6 +24,8 @@ const suites = {
   test: ['npm', ['test']],
   coordination: ['npm', ['run', 'test:coordination']],
   browser: ['npm', ['run', 'test:browser']],
+  // On request only (`--suites ui-paths`): a few minutes a run on top of the three.
+  'ui-paths': ['npm', ['run', 'test:ui-paths']],
 } as const satisfies Record<string, readonly [string, readonly string[]]>;
 type Suite = keyof typeof suites;
 
@@ -33,7 +36,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '20' },
     load: { type: 'string', default: String(availableParallelism()) },
-    suites: { type: 'string', default: Object.keys(suites).join(',') },
+    suites: { type: 'string', default: 'test,coordination,browser' },
   },
 });
 const runs = Number(values.runs);

@@ -28,6 +28,10 @@ export {
 export type {
   CoverageCount,
   CoverageReport,
+  DriverAnswer,
+  DriverExpectation,
+  DriverStep,
+  DriverStepKind,
   GeneratedPath,
   GeneratePathsOptions,
   PathSample,
@@ -38,6 +42,7 @@ export type {
 export {
   activeStateIds,
   atTime,
+  driverStepKind,
   generatePaths,
   idleScope,
   machineGraph,
@@ -50,6 +55,7 @@ export {
   mrkterSamples,
   mrkterStateKey,
   pathCoverage,
+  pathDriverSteps,
   sampleError,
   timerDelay,
   transitionKey,

@@ -6,6 +6,13 @@ export { atTime, idleScope } from './paths/compat.js';
 export type { CoverageCount, CoverageReport } from './paths/coverage.js';
 export { activeStateIds, machineGraph, pathCoverage, transitionKey } from './paths/coverage.js';
 export type {
+  DriverAnswer,
+  DriverExpectation,
+  DriverStep,
+  DriverStepKind,
+} from './paths/driverSteps.js';
+export { driverStepKind, pathDriverSteps } from './paths/driverSteps.js';
+export type {
   GeneratedPath,
   GeneratePathsOptions,
   PathSample,

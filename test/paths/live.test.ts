@@ -15,8 +15,6 @@
  * Mrkter service itself turns an empty identity list into the error `no_identities`, so the machine's
  * own guard for an empty list answering success is reached only with a custom actor.
  */
-import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AnyActorRef, createActor } from 'xstate';
 import type { AuthError } from '../../src/errors.js';
@@ -33,43 +31,35 @@ import {
   type MrkterSimulator,
   marketigerRoutes,
   mrkterRoutes,
-  type SimFault,
   startMarketigerSimulator,
   startMrkterSimulator,
 } from '../../src/testing/index.js';
 import { type GeneratedPath, marketigerPaths, mrkterPaths, type PathStep } from '../../src/testing/paths.js';
 import { MAX_TIMER_MS } from '../../src/time.js';
+import {
+  arrangeMarketigerAnswer,
+  arrangeMrkterAnswer,
+  JWT_SECRET,
+  marketigerActorRoutes,
+  mrkterActorRoutes,
+  mrkterUserFor,
+  mrkterUsers,
+  type StepAnswer,
+  wrongCode,
+} from './answers.js';
 import { actorOf, fakeStepClock, isAnswer, kindOf, realDelay, replay, type StepDriver } from './replay.js';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-const JWT_SECRET = 'authcharts-paths-live-test-secret-0123456789';
-const json = (status: number, body: unknown): SimFault => ({
-  kind: 'status',
-  status,
-  body: JSON.stringify(body),
-  contentType: 'application/json; charset=utf-8',
-  times: 1,
-});
-
-/** The faults shared by every route: the transport and answers no provider rule claims. */
-function transportFault(error: AuthError): SimFault | undefined {
-  switch (error.kind) {
-    case 'rate_limited':
-      return { kind: 'rateLimit', retryAfter: String((error.retryAfterMs ?? 1000) / 1000), times: 1 };
-    case 'server':
-      return { kind: 'status', status: 503, times: 1 };
-    case 'network':
-      return { kind: 'drop', times: 1 };
-    case 'timeout':
-      return { kind: 'hang', times: 1 };
-    case 'bad_response':
-      return { kind: 'malformed', body: '{"truncated":', times: 1 };
-    default:
-      return undefined;
-  }
-}
 
 const errorOf = (step: PathStep) => step.event['error'] as AuthError;
+/** The answer an answer step asks for, as answers.ts takes it. */
+const answerOf = (step: PathStep): StepAnswer => ({
+  actor: actorOf(step),
+  outcome: kindOf(step) === 'done' ? 'done' : 'error',
+  label: step.label,
+  output: step.event['output'],
+  error: step.event['error'],
+});
 const entered = (path: GeneratedPath, index: number) =>
   JSON.stringify(index === 0 ? path.initialState : path.steps[index - 1]?.state) !==
   JSON.stringify(path.steps[index]?.state);
@@ -122,18 +112,7 @@ const marketigerBusy: Record<string, { actor: string; route: string }> = {
   '"checkingProject"': { actor: 'checkProjectAccess', route: marketigerRoutes.hasAccessToProject },
   '{"signedIn":"refreshing"}': { actor: 'refreshTokens', route: marketigerRoutes.refreshToken },
 };
-const marketigerRouteOf = (actor: string) =>
-  Object.values(marketigerBusy).find((entry) => entry.actor === actor)?.route ?? '';
-
-async function marketigerAccessToken(expiresAt: number): Promise<string> {
-  return new SignJWT({ email: MARKETIGER_DEMO_USER.email })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('user-1')
-    .setJti(randomBytes(8).toString('hex'))
-    .setIssuedAt(Math.floor(Date.now() / 1000))
-    .setExpirationTime(Math.floor(expiresAt / 1000))
-    .sign(new TextEncoder().encode(JWT_SECRET));
-}
+const marketigerRouteOf = (actor: string) => marketigerActorRoutes[actor] ?? '';
 
 /**
  * Sends a step the same way for both providers. A stale `auth.tokenRejected` names a token the actor
@@ -181,39 +160,7 @@ function marketigerDriver(sim: MarketigerSimulator, timeoutMs: number): StepDriv
           index + 1,
           requestsBefore(path, index + 1, marketigerRouteOf, sim.requestCount(route)),
         );
-        if (nextKind === 'done') {
-          const output = next.event['output'] as { accessTokenExpiresAt: number } | undefined;
-          if (next.label.includes('outliving the session') || next.label.includes('expired on arrival')) {
-            // A token of the lifetime the path needs, signed as the simulator signs, with a real refresh token.
-            const real = await createMarketigerApi({ baseURL: sim.baseURL }).login(MARKETIGER_DEMO_USER);
-            const accessToken = await marketigerAccessToken(output!.accessTokenExpiresAt);
-            sim.injectFault(
-              route,
-              json(200, { success: true, data: { accessToken, refreshToken: real.refreshToken } }),
-            );
-          }
-          return;
-        }
-        const error = errorOf(next);
-        const fault =
-          error.kind === 'no_permission'
-            ? json(403, {
-                success: false,
-                error: { type: 'NO_PERMISSION', message: 'User has no permission' },
-              })
-            : error.kind === 'no_project_access'
-              ? json(200, { success: true, data: false })
-              : error.kind === 'session_expired' && actorOf(next) === 'checkProjectAccess'
-                ? json(401, {
-                    success: false,
-                    error: { type: 'AUTHENTICATION', message: 'Authentication failed' },
-                  })
-                : transportFault(error);
-        if (error.kind === 'session_expired' && actorOf(next) === 'refreshTokens') sim.revokeRefreshTokens();
-        else if (error.kind !== 'invalid_credentials') {
-          if (!fault) throw new Error(`No way to produce ${error.kind} live`);
-          sim.injectFault(route, fault);
-        }
+        await arrangeMarketigerAnswer(sim, answerOf(next));
         return;
       }
       // A request the path leaves unanswered (it logs out, or a timer fires meanwhile) must not answer.
@@ -269,56 +216,7 @@ const mrkterBusy: Record<string, { actor: string; route: string }> = {
   '"verifyingCode"': { actor: 'verifyCode', route: mrkterRoutes.authenticate },
   '{"signedIn":"refreshing"}': { actor: 'refreshTokens', route: mrkterRoutes.token },
 };
-const mrkterRouteOf = (actor: string) =>
-  Object.values(mrkterBusy).find((entry) => entry.actor === actor)?.route ?? '';
-
-/** The simulator's users, by the identity sample a path's `loadIdentities` answers with. */
-const mrkterUsers: Record<string, { username: string; password: string }> = {
-  two: { username: 'demo@mrkter.test', password: 'demo-password' },
-  single: { username: 'single@mrkter.test', password: 'single-password' },
-  mixed: { username: 'nophone@mrkter.test', password: 'nophone-password' },
-};
-
-function mrkterUserFor(path: GeneratedPath, index: number) {
-  for (const step of path.steps.slice(index + 1)) {
-    if (step.event.type === 'auth.login') break;
-    const match = /^loadIdentities ✓ (\w+) identities$/.exec(step.label);
-    if (match) return mrkterUsers[match[1]!] ?? mrkterUsers['two']!;
-  }
-  return mrkterUsers['two']!;
-}
-
-/** An Auth0 token answer whose access token expired a minute ago (the signature is never checked by clients). */
-function expiredTokenAnswer(): SimFault {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const exp = Math.floor(Date.now() / 1000) - 60;
-  const accessToken = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'auth0|x', exp })}.c2ln`;
-  return json(200, { access_token: accessToken, refresh_token: 'v1.expired-case', token_type: 'Bearer' });
-}
-
-function mrkterFault(actor: string, error: AuthError): SimFault | undefined {
-  const nest = (status: number, message: string) => json(status, { statusCode: status, message });
-  switch (error.kind) {
-    case 'too_many_attempts':
-      return json(429, { error: 'too_many_attempts', error_description: 'Your account has been blocked.' });
-    case 'no_permission':
-      return actor === 'login'
-        ? json(401, { error: 'unauthorized', error_description: 'user is blocked' })
-        : nest(403, 'Forbidden resource');
-    case 'no_identities':
-      return json(200, []);
-    case 'session_expired':
-      return nest(401, 'Unauthorized');
-    case 'bad_response':
-      // The SMS route accepts any 2xx answer: a redirect is what it cannot use. A truncated JSON body
-      // reads as a plain-text session id, so code validation gets a JSON object instead.
-      if (actor === 'requestCode') return { kind: 'status', status: 302, times: 1 };
-      if (actor === 'verifyCode') return json(201, { sessionId: 'not-a-plain-string' });
-      return transportFault(error);
-    default:
-      return transportFault(error);
-  }
-}
+const mrkterRouteOf = (actor: string) => mrkterActorRoutes[actor] ?? '';
 
 function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
   /** Per timeout step: the requests its route had before the hung one (see requestsBefore). */
@@ -338,20 +236,7 @@ function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
         const actor = actorOf(next);
         const route = mrkterRouteOf(actor);
         arrivedBefore.set(index + 1, requestsBefore(path, index + 1, mrkterRouteOf, sim.requestCount(route)));
-        if (nextKind === 'done') {
-          if (next.label === 'refreshTokens ✓ expired on arrival')
-            sim.injectFault(route, expiredTokenAnswer());
-          return;
-        }
-        const error = errorOf(next);
-        if (error.kind === 'invalid_credentials' || error.kind === 'invalid_code') return;
-        if (error.kind === 'session_expired' && actor === 'refreshTokens') {
-          sim.revokeRefreshTokens();
-          return;
-        }
-        const fault = mrkterFault(actor, error);
-        if (!fault) throw new Error(`No way to produce ${error.kind} live`);
-        sim.injectFault(route, fault);
+        arrangeMrkterAnswer(sim, answerOf(next));
         return;
       }
       if (busy && entered(path, index)) sim.injectFault(busy.route, { kind: 'hang', times: 1 });
@@ -360,7 +245,7 @@ function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
       const next = path.steps[index + 1];
       const failsWith = next && kindOf(next) === 'error' ? errorOf(next).kind : undefined;
       if (step.event.type === 'auth.login') {
-        const user = mrkterUserFor(path, index);
+        const user = mrkterUserFor(path.steps.slice(index + 1).map((step) => step.label));
         actor.send({
           type: 'auth.login',
           username: user.username,
@@ -381,8 +266,6 @@ function mrkterDriver(sim: MrkterSimulator, timeoutMs: number): StepDriver {
     },
   };
 }
-
-const wrongCode = (code: string) => (code === '000000' ? '000001' : '000000');
 
 const pureOnly = (path: GeneratedPath) =>
   path.steps.some((step) => step.label === 'loadIdentities ✓ none identities');

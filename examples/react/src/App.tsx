@@ -13,7 +13,9 @@ export function App({ setup }: { setup: PageSetup }) {
         <Panel title="Marketiger" id="marketiger">
           <WithService
             service={setup.marketiger}
-            render={(api) => <MarketigerSignIn api={api} coordinator={setup.coordinator} />}
+            render={(api) => (
+              <MarketigerSignIn api={api} input={setup.marketigerInput} coordinator={setup.coordinator} />
+            )}
           />
         </Panel>
         <Panel title="Mrkter" id="mrkter">

@@ -4,6 +4,9 @@
  *
  *   index.html?marketiger=http://127.0.0.1:5001/v2&mrkterAuth=http://127.0.0.1:5002&mrkterApi=http://127.0.0.1:5003
  *
+ * Optional: `projectId` (Marketiger's project check), `resendCooldownMs` (Mrkter), `timeoutMs` (the
+ * services' deadline per request), `coordinate=1` and `persist=1` (below).
+ *
  * Made outside React on purpose: `machine.provide()` is called with them inside `useMemo`, and a new
  * api object on every render would mean a new machine on every render.
  */
@@ -13,6 +16,7 @@ import {
   createMarketigerApi,
   createMrkterApi,
   type MarketigerApi,
+  type MarketigerInput,
   type MrkterApi,
   type MrkterInput,
   type SessionCoordinator,
@@ -25,6 +29,8 @@ export type Service<Api> = { api: Api } | { missing: string } | { error: AuthErr
 export interface PageSetup {
   marketiger: Service<MarketigerApi>;
   mrkter: Service<MrkterApi>;
+  /** `?projectId=`: sign-in also checks that the account may use this project (`checkingProject`). */
+  marketigerInput: MarketigerInput;
   /** `?resendCooldownMs=` shortens the SMS resend wait (the machine's default is 30 s). */
   mrkterInput: MrkterInput;
   /**
@@ -46,15 +52,20 @@ export function setupFromQuery(search: string): PageSetup {
   const mrkterAuth = params.get('mrkterAuth');
   const mrkterApi = params.get('mrkterApi');
   const cooldown = Number(params.get('resendCooldownMs') ?? Number.NaN);
+  const projectId = params.get('projectId');
+  // `?timeoutMs=`: the services' deadline for one request (their default is 15 s).
+  const timeoutMs = Number(params.get('timeoutMs') ?? Number.NaN);
+  const deadline = Number.isFinite(timeoutMs) && timeoutMs > 0 ? { timeoutMs } : {};
   return {
     marketiger:
       marketiger === null
         ? { missing: 'marketiger' }
-        : attempt(() => createMarketigerApi({ baseURL: marketiger })),
+        : attempt(() => createMarketigerApi({ baseURL: marketiger, ...deadline })),
     mrkter:
       mrkterAuth === null || mrkterApi === null
         ? { missing: 'mrkterAuth and mrkterApi' }
-        : attempt(() => createMrkterApi({ authBaseURL: mrkterAuth, apiBaseURL: mrkterApi })),
+        : attempt(() => createMrkterApi({ authBaseURL: mrkterAuth, apiBaseURL: mrkterApi, ...deadline })),
+    marketigerInput: projectId ? { projectId } : {},
     mrkterInput: Number.isFinite(cooldown) && cooldown >= 0 ? { resendCooldownMs: cooldown } : {},
     coordinator: params.get('coordinate') === '1' ? createBrowserCoordinator() : null,
     persistMrkter: params.get('persist') === '1',

@@ -1,7 +1,36 @@
 /** Small presentational pieces shared by both flows. */
 import type { AuthErrorData } from 'authcharts';
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
+import type { StateValue } from 'xstate';
 import { describeError } from './errorMessages.js';
+import { stateName } from './testHooks.js';
+
+/** A flow's root: the machine's state in `data-state` (`signedIn.active`), for tests and styles. */
+export function Flow({ state, children }: { state: StateValue; children: ReactNode }) {
+  return (
+    <div className="flow" data-state={stateName(state)}>
+      {children}
+    </div>
+  );
+}
+
+/**
+ * What a signed-in session is doing by itself: refreshing its access token (a spinner), or waiting
+ * to try again after a refresh failed for a passing reason (`signedIn.backingOff`), which a person
+ * may cut short.
+ */
+export function SessionStatus(props: { refreshing: boolean; backingOff: boolean; onRetry: () => void }) {
+  if (props.refreshing) return <Spinner label="Refreshing the session…" />;
+  if (!props.backingOff) return null;
+  return (
+    <div className="row" data-testid="refresh-retry">
+      <p className="hint">The session could not be refreshed just now; it will try again shortly.</p>
+      <button type="button" className="secondary" onClick={props.onRetry}>
+        Retry now
+      </button>
+    </div>
+  );
+}
 
 /** Shown while the machine is in a state tagged 'busy' (waiting on the network). */
 export function Spinner({ label }: { label: string }) {

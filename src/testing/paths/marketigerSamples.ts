@@ -36,7 +36,9 @@ export const marketigerSamples = {
   shared: (now: number, currentToken?: unknown) => sharedSession(now, HOUR, currentToken),
   errors: {
     login: actorErrors('invalid_credentials', 'no_permission'),
-    checkProjectAccess: actorErrors('no_project_access', 'session_expired', 'no_permission'),
+    // A 403 on the project check is "no permission for this project": the service reports it as
+    // `no_project_access` (services/marketiger/parse.ts), never as `no_permission`.
+    checkProjectAccess: actorErrors('no_project_access', 'session_expired'),
     refreshTokens: actorErrors('session_expired'),
   },
 };

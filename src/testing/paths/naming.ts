@@ -20,7 +20,8 @@ export function dropContained(labelPaths: string[][]): string[][] {
   return kept.map((entry) => entry.labels);
 }
 
-function stateName(value: StateValue): string {
+/** A state value as one string: `signedOut`, `signedIn.active` (parallel regions joined with a comma). */
+export function stateName(value: StateValue): string {
   if (typeof value === 'string') return value;
   return Object.entries(value)
     .map(([key, child]) => (child === undefined ? key : `${key}.${stateName(child as StateValue)}`))

@@ -18,6 +18,18 @@ export interface ProviderPathsOptions<TInput> {
   now?: number;
   /** Inputs to generate for; each gives its own paths. Default: the inputs that reach every branch. */
   inputs?: TInput[];
+  /**
+   * Keeps only the sample events your test can produce in a state, e.g. those your page lets a person
+   * cause: the paths then reach every state they can through those alone (a shortest path never
+   * starts with an event your page cannot send). Default: every sample.
+   *
+   * @example
+   * ```ts
+   * // No other tab shares the session on this page:
+   * marketigerPaths({ filter: (sample) => !sample.event.type.startsWith('session.') });
+   * ```
+   */
+  filter?: (sample: PathSample, snapshot: AnyMachineSnapshot) => boolean;
 }
 
 /** A done event with a label. */
@@ -140,9 +152,14 @@ export function providerPaths<TInput>(
   },
 ): GeneratedPath[] {
   const now = options.now ?? Date.now();
+  const { filter } = options;
+  const events = filter
+    ? (snapshot: AnyMachineSnapshot, at: number) =>
+        provider.events(snapshot, at).filter((sample) => filter(sample, snapshot))
+    : provider.events;
   return (options.inputs ?? provider.inputs).flatMap((input) =>
     generatePaths(machine, {
-      events: provider.events,
+      events,
       stateKey: provider.stateKey,
       input,
       now,

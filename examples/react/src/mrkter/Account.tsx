@@ -1,4 +1,5 @@
 import type { SessionActor } from 'authcharts';
+import { useState } from 'react';
 import { ErrorNote, Spinner } from '../ui.js';
 import { useAuthorizedGet } from '../useAuthorizedGet.js';
 
@@ -16,10 +17,23 @@ interface CurrentAccount {
  * by the authorized client from the machine's context: nothing here handles a token or a session id.
  */
 export function Account({ actor, baseURL }: { actor: SessionActor; baseURL: string }) {
-  const account = useAuthorizedGet<CurrentAccount>(actor, baseURL, '/accounts/current');
+  // A new key mounts the details again, which sends the GET again.
+  const [round, setRound] = useState(0);
   return (
     <section aria-label="Signed in">
       <h3>Signed in</h3>
+      <AccountDetails key={round} actor={actor} baseURL={baseURL} />
+      <button type="button" onClick={() => setRound((n) => n + 1)}>
+        Reload account
+      </button>
+    </section>
+  );
+}
+
+function AccountDetails({ actor, baseURL }: { actor: SessionActor; baseURL: string }) {
+  const account = useAuthorizedGet<CurrentAccount>(actor, baseURL, '/accounts/current');
+  return (
+    <>
       {account.status === 'loading' && <Spinner label="Loading the account…" />}
       {account.status === 'failed' && <ErrorNote error={account.error} />}
       {account.status === 'done' && (
@@ -36,6 +50,6 @@ export function Account({ actor, baseURL }: { actor: SessionActor; baseURL: stri
           <dd>{account.data.status ?? '—'}</dd>
         </dl>
       )}
-    </section>
+    </>
   );
 }

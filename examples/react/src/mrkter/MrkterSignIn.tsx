@@ -7,7 +7,8 @@ import { type MrkterApi, type MrkterInput, mrkterActors, mrkterMachine } from 'a
 import { useEffect, useMemo, useState } from 'react';
 import type { Snapshot } from 'xstate';
 import { CredentialsForm } from '../CredentialsForm.js';
-import { ErrorNote, Spinner } from '../ui.js';
+import { testActorOptions } from '../testHooks.js';
+import { ErrorNote, Flow, SessionStatus, Spinner } from '../ui.js';
 import { Account } from './Account.js';
 import { CodeForm } from './CodeForm.js';
 import { IdentityPicker } from './IdentityPicker.js';
@@ -47,7 +48,10 @@ export function MrkterSignIn({
   // Read once: useMachine takes its options on the first render only.
   const [snapshot] = useState(() => (persist ? savedSnapshot() : undefined));
   // XState's own restore idiom: the machine re-arms its timers (refresh, resend cooldown) by itself.
-  const [state, send, actor] = useMachine(machine, snapshot ? { snapshot } : { input });
+  const [state, send, actor] = useMachine(machine, {
+    ...(snapshot ? { snapshot } : { input }),
+    ...testActorOptions(),
+  });
   useEffect(() => {
     if (!persist) return;
     const subscription = actor.subscribe(() => {
@@ -59,73 +63,81 @@ export function MrkterSignIn({
   const logout = () => send({ type: 'auth.logout' });
   const busy = state.hasTag('busy') ? (busyLabels[String(state.value)] ?? 'Working…') : null;
 
-  if (state.matches('signedIn')) {
+  // The step the machine is in, wrapped in one root carrying its state name.
+  function view() {
+    if (state.matches('signedIn')) {
+      return (
+        <>
+          <Account actor={actor} baseURL={api.apiBaseURL} />
+          <SessionStatus
+            refreshing={busy !== null}
+            backingOff={state.matches({ signedIn: 'backingOff' })}
+            onRetry={() => send({ type: 'auth.refresh' })}
+          />
+          <button type="button" onClick={logout}>
+            Sign out
+          </button>
+        </>
+      );
+    }
+    if (state.matches('selectingIdentity')) {
+      return (
+        <>
+          <IdentityPicker
+            identities={context.identities}
+            onPick={(accountId) => send({ type: 'identity.select', accountId })}
+          />
+          <ErrorNote error={context.error} />
+          <CancelButton onClick={logout} />
+        </>
+      );
+    }
+    if (state.matches('awaitingCode')) {
+      return (
+        <>
+          <CodeForm
+            phoneNumber={context.phoneNumber}
+            resendAvailableAt={context.resendAvailableAt}
+            canResend={state.matches({ awaitingCode: 'resendReady' })}
+            onSubmit={(code) => send({ type: 'code.submit', code })}
+            onResend={() => send({ type: 'code.resend' })}
+            onChangeIdentity={
+              context.identities.length > 1 ? () => send({ type: 'identity.change' }) : undefined
+            }
+          />
+          <ErrorNote
+            error={context.error}
+            extra={
+              context.error?.kind === 'invalid_code'
+                ? `${context.maxCodeAttempts - context.codeAttempts} attempt(s) left.`
+                : undefined
+            }
+          />
+          <CancelButton onClick={logout} />
+        </>
+      );
+    }
+    if (state.matches('requestingCode') || state.matches('verifyingCode')) {
+      return (
+        <div className="row">
+          <Spinner label={busy ?? ''} />
+          <CancelButton onClick={logout} />
+        </div>
+      );
+    }
+    // signedOut and sessionExpired (with the reason in context.error), and the busy sign-in steps.
     return (
-      <>
-        <Account actor={actor} baseURL={api.apiBaseURL} />
-        {busy && <Spinner label="Refreshing the session…" />}
-        <button type="button" onClick={logout}>
-          Sign out
-        </button>
-      </>
+      <CredentialsForm
+        nameLabel="Username"
+        submitLabel="Continue"
+        busy={busy}
+        error={context.error}
+        onSubmit={(username, password) => send({ type: 'auth.login', username, password })}
+        onCancel={logout}
+      />
     );
   }
-  if (state.matches('selectingIdentity')) {
-    return (
-      <>
-        <IdentityPicker
-          identities={context.identities}
-          onPick={(accountId) => send({ type: 'identity.select', accountId })}
-        />
-        <ErrorNote error={context.error} />
-        <CancelButton onClick={logout} />
-      </>
-    );
-  }
-  if (state.matches('awaitingCode')) {
-    return (
-      <>
-        <CodeForm
-          phoneNumber={context.phoneNumber}
-          resendAvailableAt={context.resendAvailableAt}
-          canResend={state.matches({ awaitingCode: 'resendReady' })}
-          onSubmit={(code) => send({ type: 'code.submit', code })}
-          onResend={() => send({ type: 'code.resend' })}
-          onChangeIdentity={
-            context.identities.length > 1 ? () => send({ type: 'identity.change' }) : undefined
-          }
-        />
-        <ErrorNote
-          error={context.error}
-          extra={
-            context.error?.kind === 'invalid_code'
-              ? `${context.maxCodeAttempts - context.codeAttempts} attempt(s) left.`
-              : undefined
-          }
-        />
-        <CancelButton onClick={logout} />
-      </>
-    );
-  }
-  if (state.matches('requestingCode') || state.matches('verifyingCode')) {
-    return (
-      <div className="row">
-        <Spinner label={busy ?? ''} />
-        <CancelButton onClick={logout} />
-      </div>
-    );
-  }
-  // signedOut and sessionExpired (with the reason in context.error), and the busy sign-in steps.
-  return (
-    <CredentialsForm
-      nameLabel="Username"
-      submitLabel="Continue"
-      busy={busy}
-      error={context.error}
-      onSubmit={(username, password) => send({ type: 'auth.login', username, password })}
-      onCancel={logout}
-    />
-  );
+  return <Flow state={state.value}>{view()}</Flow>;
 }
 
 function CancelButton({ onClick }: { onClick: () => void }) {
