@@ -7,7 +7,7 @@ import { AuthError } from '../errors.js';
 import { flattenHeaders } from '../services/http/headers.js';
 import { bodyField, emitLog, type HttpLogger, nextLogId } from '../services/http/log.js';
 import { redactHeaders, redactUrl, summarizeBody } from '../services/http/redact.js';
-import type { RequestState } from './requests.js';
+import type { Attempt } from './requests.js';
 
 /** An answer as the log reads it. */
 interface Answer {
@@ -34,7 +34,7 @@ export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | u
 
   return {
     /** Logs an attempt as it goes out. */
-    sent(request: InternalAxiosRequestConfig, tracked: RequestState): void {
+    sent(request: InternalAxiosRequestConfig, tracked: Attempt): void {
       if (!logger) return;
       tracked.startedAt = Date.now();
       tracked.logId = nextLogId();
@@ -51,7 +51,7 @@ export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | u
     /** Logs how an attempt ended: its answer (any status) or the error that kept it from one. */
     ended(
       request: InternalAxiosRequestConfig | undefined,
-      tracked: RequestState | undefined,
+      tracked: Attempt | undefined,
       answer: Answer | undefined,
       error?: unknown,
     ): void {

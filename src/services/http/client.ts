@@ -44,7 +44,7 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       allowAbsoluteUrls: false,
       data,
       headers,
-      signal: deadline.signal,
+      signal: deadline,
       maxRedirects: 0,
       maxContentLength: maxBytes,
       maxBodyLength: maxBytes,
