@@ -3,29 +3,27 @@
  * browser (ESM, minified, es2022) and gzipped at level 9, with xstate and axios external (an app has them
  * anyway: they are peer dependencies). Use cases: Marketiger only and Mrkter only (the imports of
  * DESIGN.md's typical use: the machine, its actors, its service and the authorized client), and
- * everything the root entry exports. Bundled with code splitting, as an app bundler does: a part the
- * package loads on first use (`import()`, e.g. the coordinated refresh) becomes a chunk of its own,
- * fetched only when used. The figure is what loads at start: the entry and the chunks it imports
- * statically, gzipped together (esbuild moves the modules a lazy chunk shares with the entry into a
- * chunk of their own; Rollup and Vite keep them in the entry chunk, which this measures); the lazy
- * chunks are listed beside it. Also bundled the same way for scale: authcharts with
+ * everything the root entry exports. The figure is what loads at start: a part the package loads on
+ * first use (`import()`: the debug log with its redaction, the coordinated refresh) becomes a chunk of
+ * its own in an app's bundle, fetched only when used; each such part is bundled on its own (with what it
+ * imports) and listed beside the figure. Also bundled the same way for scale: authcharts with
  * everything included, oidc-client-ts and @supabase/auth-js.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 
 export type UseCase = 'marketiger' | 'mrkter' | 'all';
 
 export interface UseCaseBundle {
   /** The imports bundled. */
   imports: string;
-  /** Gzipped bytes loaded at start: the entry chunk and the chunks it imports statically. */
+  /** Gzipped bytes loaded at start: everything but what the package loads on first use (`import()`). */
   gzip_bytes: number;
   minified_bytes: number;
-  /** Gzipped bytes of the chunks loaded on first use (`import()`), each. */
+  /** Gzipped bytes of each part loaded on first use (`import()`), bundled on its own with what it imports. */
   lazy_gzip_bytes: number[];
   /** The five largest inputs of what loads at start, minified bytes each. */
   largest_inputs: [string, number][];
@@ -56,65 +54,63 @@ interface Measured {
   inputs: [string, number][];
 }
 
-/** Bundles `contents` (an ES module that re-exports) and measures what loads at start and what later. */
+const bundleOptions = {
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  write: false,
+  logLevel: 'silent',
+  metafile: true,
+} as const satisfies BuildOptions;
+
+/**
+ * Bundles `contents` (an ES module that re-exports) and measures what loads at start; then each module
+ * it loads on first use (`import()`), bundled on its own with what it imports.
+ */
 async function measure(root: string, contents: string, external: string[]): Promise<Measured> {
+  const lazyModules = new Set<string>();
   const result = await build({
+    ...bundleOptions,
     stdin: { contents, resolveDir: root, loader: 'ts', sourcefile: 'use-case.ts' },
     absWorkingDir: root,
-    bundle: true,
-    splitting: true,
-    outdir: join(root, 'bench', '.bundle'),
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
     external,
-    write: false,
-    logLevel: 'silent',
-    metafile: true,
+    plugins: [
+      {
+        name: 'lazy-parts-apart',
+        setup(plugin) {
+          // What the package loads with `import()` is fetched when first used, not at start.
+          plugin.onResolve({ filter: /.*/ }, async (args) => {
+            if (args.kind !== 'dynamic-import') return undefined;
+            const resolved = await plugin.resolve(args.path, {
+              kind: 'import-statement',
+              resolveDir: args.resolveDir,
+            });
+            lazyModules.add(resolved.path);
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
   });
-  const outputs = result.metafile.outputs;
-  const bytesOf = new Map(result.outputFiles.map((file) => [relativeOutput(root, file.path), file.contents]));
-  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint);
-  const initial = staticClosure(outputs, entry);
-  const atStart: Uint8Array[] = [];
-  const inputs = new Map<string, number>();
+  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+  const output = Object.values(result.metafile.outputs)[0];
+  const inputs = Object.entries(output?.inputs ?? {})
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path, input]): [string, number] => [path, input.bytesInOutput])
+    .sort((a, b) => b[1] - a[1]);
   const lazy: number[] = [];
-  for (const [path, output] of Object.entries(outputs)) {
-    const code = bytesOf.get(path) ?? new Uint8Array();
-    if (!initial.has(path)) {
-      lazy.push(gzipSync(code, { level: 9 }).byteLength);
-      continue;
-    }
-    atStart.push(code);
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs))
-      if (bytesInOutput > 0) inputs.set(input, (inputs.get(input) ?? 0) + bytesInOutput);
+  for (const path of lazyModules) {
+    const part = await build({ ...bundleOptions, entryPoints: [path], absWorkingDir: root, external });
+    lazy.push(gzipSync(part.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).byteLength);
   }
-  const code = Buffer.concat(atStart);
   return {
     gzip: gzipSync(code, { level: 9 }).byteLength,
     minified: code.byteLength,
-    lazy: lazy.sort((a, b) => b - a),
-    inputs: [...inputs].sort((a, b) => b[1] - a[1]),
+    lazy: lazy.sort((x, y) => y - x),
+    inputs,
   };
-}
-
-/** The entry output and every output it imports statically, transitively. */
-function staticClosure(outputs: Metafile['outputs'], entry: string | undefined): Set<string> {
-  const seen = new Set<string>();
-  const pending = entry ? [entry] : [];
-  while (pending.length > 0) {
-    const path = pending.pop()!;
-    if (seen.has(path)) continue;
-    seen.add(path);
-    for (const imported of outputs[path]?.imports ?? [])
-      if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
-  }
-  return seen;
-}
-
-function relativeOutput(root: string, path: string): string {
-  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
 }
 
 function newestMtime(dir: string): number {
@@ -152,7 +148,7 @@ export async function benchBundle(root: string, options: { built: boolean }): Pr
       gzip_bytes: measured.gzip,
       minified_bytes: measured.minified,
       lazy_gzip_bytes: measured.lazy,
-      largest_inputs: measured.inputs.slice(0, 5),
+      largest_inputs: measured.inputs.slice(0, Number(process.env.BENCH_INPUTS ?? 5)),
     };
   }
   const total = await measure(root, `export * from './${entry}';`, []);

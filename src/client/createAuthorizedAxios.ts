@@ -4,7 +4,8 @@
  * The machine owns the session; this client only reads it and asks it for a refresh. Its three jobs
  * each have a module: the credentials of a request (`credentials.ts`), the one retry after a 401
  * (`retry.ts`), and keeping credentials out of errors and off other origins (`scrub.ts`); around
- * them, per-request bookkeeping and timeouts (`requests.ts`) and the debug log (`requestLog.ts`).
+ * them, per-request bookkeeping and timeouts (`requests.ts`) and the debug log (`requestLog.ts`, loaded
+ * only for a client that has a logger).
  * Which headers carry a session is the provider's business (`credentialHeaders`).
  */
 import axios, { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
@@ -13,7 +14,7 @@ import { assertSecureBaseUrl } from '../services/http/urls.js';
 import type { SessionActor, SessionSnapshot } from '../types.js';
 import { createSessionReader, credentialsFor } from './credentials.js';
 import { type AuthorizedAxiosConfig, authorizedAxiosDefaults } from './options.js';
-import { createRequestLog } from './requestLog.js';
+import type { RequestLog } from './requestLog.js';
 import { type Attempt, attemptOf, startAttempt } from './requests.js';
 import { afterRefusal } from './retry.js';
 import { scrub, stripCredentials } from './scrub.js';
@@ -50,7 +51,15 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
     baseURL,
   });
   const session = createSessionReader(credentialHeaders);
-  const log = createRequestLog(instance, logger);
+  let log: RequestLog = noLog;
+  // The debug log (and redaction with it) is loaded only for a client that has a logger; its requests
+  // wait for it (`atOnce` sends them the async way until it is there).
+  let logLoading = logger
+    ? import('./requestLog.js').then((module) => {
+        log = module.createRequestLog(instance, logger);
+        logLoading = undefined;
+      })
+    : undefined;
 
   /** Sets the credentials (or strips them, for another origin) and starts the attempt's deadline. */
   function send(request: InternalAxiosRequestConfig, context: SessionSnapshot['context'] | null) {
@@ -68,6 +77,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
    * credentials), the error to reject with; `undefined` when it must wait (a refresh, the retry).
    */
   function atOnce(request: InternalAxiosRequestConfig) {
+    if (logLoading) return undefined;
     if (!sameOrigin(instance, request, origin, baseURL)) return null;
     if (attemptOf(request)?.isResent()) return undefined;
     const verdict = session.verdict(actor.getSnapshot(), null);
@@ -111,6 +121,8 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
   });
 
   async function waitAndSend(request: InternalAxiosRequestConfig) {
+    await logLoading;
+    if (!sameOrigin(instance, request, origin, baseURL)) return send(request, null);
     const previous = attemptOf(request);
     const rejected = previous?.isResent() ? previous.carried() : null;
     try {
@@ -166,6 +178,9 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
 
   return instance;
 }
+
+/** The log of a client without a logger. */
+const noLog: RequestLog = { sent() {}, ended() {} };
 
 function sameOrigin(
   instance: AxiosInstance,

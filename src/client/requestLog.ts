@@ -10,14 +10,25 @@ import { redactHeaders, redactUrl, summarizeBody } from '../services/http/redact
 import type { Attempt } from './requests.js';
 
 /** An answer as the log reads it. */
-interface Answer {
+export interface Answer {
   status: number;
   headers: unknown;
   data: unknown;
 }
 
-/** The debug log of one client; every method is a no-op without a logger. */
-export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | undefined) {
+/** The debug log of one client: what `createAuthorizedAxios` calls as an attempt goes out and ends. */
+export interface RequestLog {
+  sent(request: InternalAxiosRequestConfig, attempt: Attempt): void;
+  ended(
+    request: InternalAxiosRequestConfig | undefined,
+    attempt: Attempt | undefined,
+    answer: Answer | undefined,
+    error?: unknown,
+  ): void;
+}
+
+/** The debug log of one client with a logger. */
+export function createRequestLog(instance: AxiosInstance, logger: HttpLogger): RequestLog {
   function where(request: InternalAxiosRequestConfig) {
     let url: string;
     try {
@@ -35,7 +46,6 @@ export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | u
   return {
     /** Logs an attempt as it goes out. */
     sent(request: InternalAxiosRequestConfig, tracked: Attempt): void {
-      if (!logger) return;
       tracked.startedAt = Date.now();
       tracked.logId = nextLogId();
       const body = summarizeBody(request.data, String(request.headers.get?.('content-type') ?? ''));
@@ -55,7 +65,7 @@ export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | u
       answer: Answer | undefined,
       error?: unknown,
     ): void {
-      if (!logger || !request) return;
+      if (!request) return;
       // An attempt refused before it was logged as sent (signed out) gets an id of its own.
       const logId = tracked?.logId || nextLogId();
       const timing = tracked ? { durationMs: Date.now() - tracked.startedAt } : {};
