@@ -12,7 +12,11 @@ import { createUnrefClock } from '../src/clock.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
 import { mrkterActors } from '../src/services/mrkter/actors.js';
 import { createMrkterApi } from '../src/services/mrkter/api.js';
-import { MARKETIGER_DEMO_USER, startMarketigerSimulator } from '../src/testing/marketigerSimulator.js';
+import {
+  MARKETIGER_DEMO_USER,
+  type MarketigerSimulator,
+  startMarketigerSimulator,
+} from '../src/testing/marketigerSimulator.js';
 import {
   defaultMrkterUsers,
   type MrkterSimulator,
@@ -33,13 +37,18 @@ export interface FlowResult {
 
 const WAIT = { timeout: 10_000 };
 
+/** One sign-in through the machine, and the same HTTP calls written straight-line. */
+export interface FlowVariants {
+  throughMachine: () => Promise<void>;
+  straight: () => Promise<void>;
+}
+
 async function times(count: number, flow: () => Promise<void>) {
   for (let i = 0; i < count; i++) await flow();
 }
 
-async function marketigerFlows(sizes: Sizes) {
-  const sim = await startMarketigerSimulator();
-  const agent = keepAliveAgent();
+/** The two variants of a Marketiger sign-in against `sim`, over `agent`. */
+export function marketigerFlowsOn(sim: MarketigerSimulator, agent: Agent): FlowVariants {
   const machine = providedMarketiger(sim.baseURL, agent);
   const credentials = { email: MARKETIGER_DEMO_USER.email, password: MARKETIGER_DEMO_USER.password };
 
@@ -65,7 +74,13 @@ async function marketigerFlows(sizes: Sizes) {
     });
     if (response.status !== 200) throw new Error('the first authorized request failed');
   };
+  return { throughMachine, straight };
+}
 
+async function marketigerFlows(sizes: Sizes) {
+  const sim = await startMarketigerSimulator();
+  const agent = keepAliveAgent();
+  const { throughMachine, straight } = marketigerFlowsOn(sim, agent);
   try {
     return await interleavedRounds(
       {
@@ -80,7 +95,8 @@ async function marketigerFlows(sizes: Sizes) {
   }
 }
 
-function mrkterFlowsOn(sim: MrkterSimulator, agent: Agent) {
+/** The two variants of a Mrkter sign-in against `sim`, over `agent`. */
+export function mrkterFlowsOn(sim: MrkterSimulator, agent: Agent): FlowVariants {
   const user = defaultMrkterUsers[0]!;
   const api = createMrkterApi({
     authBaseURL: sim.authUrl,

@@ -10,7 +10,7 @@
  */
 import axios, { AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import { AuthError } from '../errors.js';
-import { assertSecureBaseUrl } from '../services/http/urls.js';
+import { secureBaseUrl } from '../services/http/urls.js';
 import type { SessionActor, SessionSnapshot } from '../types.js';
 import { createSessionReader, credentialsFor } from './credentials.js';
 import { type AuthorizedAxiosConfig, authorizedAxiosDefaults } from './options.js';
@@ -42,8 +42,7 @@ export function createAuthorizedAxios(actor: SessionActor, config: AuthorizedAxi
     logger,
     ...defaults
   } = config;
-  const baseURL = assertSecureBaseUrl(config.baseURL);
-  const origin = new URL(baseURL).origin;
+  const { href: baseURL, origin } = secureBaseUrl(config.baseURL);
   const instance = axios.create({
     timeout: authorizedAxiosDefaults.timeout,
     maxRedirects: authorizedAxiosDefaults.maxRedirects,

@@ -8,13 +8,20 @@
  */
 import { isObject } from './http/json.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** The claims of a compact JWS (`header.payload.signature`): its payload as a JSON object; throws for anything else. */
 function decodeClaims(token: string): Record<string, unknown> {
   const payload = token.split('.');
   if (payload.length !== 3 || !payload[1] || /[^\w-]/.test(payload[1])) throw new TypeError('not a JWT');
-  const binary = atob(payload[1].replace(/-/g, '+').replace(/_/g, '/'));
-  const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-  const claims: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  let text = atob(payload[1].replace(/-/g, '+').replace(/_/g, '/'));
+  // Claims are nearly always ASCII, which needs no decoding; anything else is UTF-8 bytes.
+  if (/[\x80-\xff]/.test(text)) {
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    text = utf8.decode(bytes);
+  }
+  const claims: unknown = JSON.parse(text);
   if (!isObject(claims)) throw new TypeError('not a JWT');
   return claims;
 }

@@ -20,7 +20,7 @@ import {
   type HttpResponse,
   httpDefaults,
 } from './options.js';
-import { assertRelativePath, assertSecureBaseUrl, isLoopbackHost } from './urls.js';
+import { assertRelativePath, isLoopbackHost, secureBaseUrl } from './urls.js';
 
 let exchangeLogModule: Promise<typeof import('./exchangeLog.js')> | undefined;
 
@@ -32,12 +32,12 @@ function loadExchangeLog() {
 
 /** Creates the HTTP core for one base URL. Throws `insecure_url` at once for a refused base URL. */
 export function createHttpClient(baseURL: string, options: HttpOptions = {}): HttpClient {
-  const base = assertSecureBaseUrl(baseURL);
+  const { href: base, hostname } = secureBaseUrl(baseURL);
   const instance = options.axios ?? axios.create();
   const timeoutMs = options.timeoutMs ?? httpDefaults.timeoutMs;
   const maxBytes = options.maxResponseBytes ?? httpDefaults.maxResponseBytes;
   // Never fall back to a proxy from the environment for a loopback base URL.
-  const noProxy = isLoopbackHost(new URL(base).hostname) ? { proxy: false as const } : {};
+  const noProxy = isLoopbackHost(hostname) ? { proxy: false as const } : {};
   const { logger } = options;
 
   async function request(req: HttpRequest): Promise<HttpResponse> {
@@ -124,10 +124,16 @@ function failureOf(error: unknown, deadline: Deadline, signal: AbortSignal | und
   return toAuthError(error, 'network');
 }
 
-/** `Date` has a resolution of one second, so a skew under 2 s is noise and reads as 0. */
+let lastDate: { header: string; ms: number } | undefined;
+
+/**
+ * `Date` has a resolution of one second, so a skew under 2 s is noise and reads as 0. Answers of the
+ * same second carry the same header: the last one parsed is remembered.
+ */
 function skewFrom(date: string | undefined, receivedAt: number): number {
   if (!date) return 0;
-  const server = Date.parse(date);
+  if (lastDate?.header !== date) lastDate = { header: date, ms: Date.parse(date) };
+  const server = lastDate.ms;
   if (Number.isNaN(server)) return 0;
   const skew = server - receivedAt;
   return Math.abs(skew) < 2000 ? 0 : skew;
