@@ -22,23 +22,15 @@ export function assertHeaderValue(name: string, value: string): string {
 
 /**
  * Any header map as a plain object of strings with lower-cased names: axios's `AxiosHeaders` (whose own
- * keys are the header names), a Node header object, a plain record, or anything else with a `toJSON`
- * giving one of those. A list (`set-cookie`) is joined with `, `; numbers and `true` are written out;
- * absent values and `false` (axios's "not set") are left out.
+ * keys are the header names), a Node header object, a plain record. A list (`set-cookie`) is joined
+ * with `, `; numbers and `true` are written out; absent values and `false` (axios's "not set") are left
+ * out.
  */
 export function flattenHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof headers !== 'object' || headers === null) return out;
-  let source = headers as Record<string, unknown>;
-  let names = Object.keys(source);
-  if (names.length === 0 && typeof source['toJSON'] === 'function') {
-    const json: unknown = (source as { toJSON(): unknown }).toJSON();
-    if (typeof json !== 'object' || json === null) return out;
-    source = json as Record<string, unknown>;
-    names = Object.keys(source);
-  }
-  for (const name of names) {
-    const value = source[name];
+  for (const name of Object.keys(headers)) {
+    const value = (headers as Record<string, unknown>)[name];
     const text = Array.isArray(value) ? value.join(', ') : scalar(value);
     if (text !== undefined) out[name.toLowerCase()] = text;
   }
