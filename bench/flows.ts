@@ -33,6 +33,8 @@ export interface FlowResult {
     mrkter: { machine: number; straight: number };
   };
   flow_ratio: { marketiger: number; mrkter: number };
+  /** The same ratios from the CPU time of each round rather than its wall time. */
+  cpu_ratio: { marketiger: number; mrkter: number };
 }
 
 const WAIT = { timeout: 10_000 };
@@ -204,6 +206,10 @@ export async function benchFlows(sizes: Sizes): Promise<FlowResult> {
     flow_ratio: {
       marketiger: round(pairedRatio(marketiger.samples.machine, marketiger.samples.straight)),
       mrkter: round(pairedRatio(mrkter.samples.machine, mrkter.samples.straight)),
+    },
+    cpu_ratio: {
+      marketiger: round(pairedRatio(marketiger.cpu.machine, marketiger.cpu.straight)),
+      mrkter: round(pairedRatio(mrkter.cpu.machine, mrkter.cpu.straight)),
     },
   };
 }

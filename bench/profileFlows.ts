@@ -13,8 +13,9 @@
  * `--out` also writes one `.cpuprofile` per variant (open it in Chrome DevTools, Performance tab).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startMarketigerSimulator } from '../src/testing/marketigerSimulator.js';
 import { startMrkterSimulator } from '../src/testing/mrkterSimulator.js';
 import { keepAliveAgent } from './common.js';
@@ -46,7 +47,8 @@ export function groupOf(url: string, functionName: string): string {
   const own = /\/src\/(.+?)\.[cm]?[jt]s$/.exec(url)?.[1];
   if (own) return `authcharts: src/${own.replace(/\/[^/]+$/, '') || own}`;
   if (url.startsWith('node:internal/crypto') || url.startsWith('node:crypto')) return 'node crypto';
-  if (/^node:(_http|http|net|internal\/(streams|stream_base|net|http))/.test(url)) return 'node http, net, streams';
+  if (/^node:(_http|http|net|internal\/(streams|stream_base|net|http))/.test(url))
+    return 'node http, net, streams';
   if (url.includes('/bench/')) return 'benchmark harness';
   if (url.startsWith('node:')) return 'node (other)';
   return 'other';
@@ -66,7 +68,10 @@ function perFlow(profiles: Profile[], flows: number, functions?: string): Map<st
       const { url, functionName } = node.callFrame;
       const group = groupOf(url, functionName);
       if (functions !== undefined && !group.includes(functions)) return;
-      const key = functions === undefined ? group : `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|src)\//, '$1/')}`;
+      const key =
+        functions === undefined
+          ? group
+          : `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|src)\//, '$1/')}`;
       totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
     });
   }
@@ -89,7 +94,9 @@ async function main() {
 
   const agent = keepAliveAgent();
   const sim =
-    provider === 'mrkter' ? await startMrkterSimulator({ smsCooldownMs: 0 }) : await startMarketigerSimulator();
+    provider === 'mrkter'
+      ? await startMrkterSimulator({ smsCooldownMs: 0 })
+      : await startMarketigerSimulator();
   const variants: FlowVariants =
     provider === 'mrkter'
       ? mrkterFlowsOn(sim as Awaited<ReturnType<typeof startMrkterSimulator>>, agent)
@@ -116,19 +123,30 @@ async function main() {
     const straight = perFlow(profiles.straight, count);
     const groups = [...new Set([...machine.keys(), ...straight.keys()])]
       .filter((group) => !group.startsWith('idle'))
-      .sort((a, b) => (machine.get(b) ?? 0) - (straight.get(b) ?? 0) - ((machine.get(a) ?? 0) - (straight.get(a) ?? 0)));
+      .sort(
+        (a, b) =>
+          (machine.get(b) ?? 0) - (straight.get(b) ?? 0) - ((machine.get(a) ?? 0) - (straight.get(a) ?? 0)),
+      );
     const total = (m: Map<string, number>) =>
       [...m].filter(([group]) => !group.startsWith('idle')).reduce((sum, [, us]) => sum + us, 0);
-    console.log(`${provider}: ${count} sign-ins per variant, CPU µs per sign-in (sampled, self time by group)\n`);
-    console.log(`${'group'.padEnd(40)} ${'machine'.padStart(9)} ${'straight'.padStart(9)} ${'difference'.padStart(11)}`);
+    console.log(
+      `${provider}: ${count} sign-ins per variant, CPU µs per sign-in (sampled, self time by group)\n`,
+    );
+    console.log(
+      `${'group'.padEnd(40)} ${'machine'.padStart(9)} ${'straight'.padStart(9)} ${'difference'.padStart(11)}`,
+    );
     for (const group of groups) {
       const a = machine.get(group) ?? 0;
       const b = straight.get(group) ?? 0;
-      console.log(`${group.padEnd(40)} ${a.toFixed(0).padStart(9)} ${b.toFixed(0).padStart(9)} ${(a - b).toFixed(0).padStart(11)}`);
+      console.log(
+        `${group.padEnd(40)} ${a.toFixed(0).padStart(9)} ${b.toFixed(0).padStart(9)} ${(a - b).toFixed(0).padStart(11)}`,
+      );
     }
     const a = total(machine);
     const b = total(straight);
-    console.log(`${'all but idle'.padEnd(40)} ${a.toFixed(0).padStart(9)} ${b.toFixed(0).padStart(9)} ${(a - b).toFixed(0).padStart(11)}`);
+    console.log(
+      `${'all but idle'.padEnd(40)} ${a.toFixed(0).padStart(9)} ${b.toFixed(0).padStart(9)} ${(a - b).toFixed(0).padStart(11)}`,
+    );
     if (functions !== undefined) {
       console.log(`\nfunctions of "${functions}" by self time, machine variant (µs per sign-in)\n`);
       const top = [...perFlow(profiles.throughMachine, count, functions)].sort((x, y) => y[1] - x[1]);
@@ -148,7 +166,10 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Run as a script; imported (for `groupOf`), it does nothing.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
