@@ -30,7 +30,7 @@ export default defineConfig([
     target: 'es2022',
   },
   {
-    entry: ['src/**/*.ts', '!src/**/types.ts', '!src/cli/**', '!src/services/jwt.ts'],
+    entry: ['src/**/*.ts', '!src/**/types.ts', '!src/cli/**'],
     format: ['cjs'],
     bundle: false,
     outDir: 'dist/cjs',
@@ -40,17 +40,6 @@ export default defineConfig([
       await mkdir('dist/cjs', { recursive: true });
       await writeFile('dist/cjs/package.json', `${JSON.stringify({ type: 'commonjs' })}\n`);
     },
-  },
-  {
-    // jose is ESM only: from CommonJS it loads through require(esm), which boots Node's ESM loader (about
-    // 10 ms of a cold require). The CommonJS build carries its own copy of jose's `decodeJwt` (1.5 KB:
-    // base64url and JSON, no crypto) instead; the ESM build imports `jose/jwt/decode`.
-    entry: { 'services/jwt': 'src/services/jwt.ts' },
-    format: ['cjs'],
-    outDir: 'dist/cjs',
-    outExtension: () => ({ js: '.js' }),
-    noExternal: ['jose'],
-    target: 'es2022',
   },
   {
     entry,

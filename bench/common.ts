@@ -12,6 +12,8 @@ import { MARKETIGER_DEMO_USER, type MarketigerSimulator } from '../src/testing/m
 
 /** Sizes of one run; `--quick` shrinks every one so the whole harness runs in well under a minute. */
 export interface Sizes {
+  authLayerRounds: number;
+  authLayerRequests: number;
   requestRounds: number;
   requestsPerRound: number;
   stormRounds: number;
@@ -20,20 +22,26 @@ export interface Sizes {
   flowsPerRound: number;
   fleetSize: number;
   pathRounds: number;
+  importRuns: number;
 }
 
 export const fullSizes: Sizes = {
-  requestRounds: 7,
-  requestsPerRound: 2_000,
+  authLayerRounds: 15,
+  authLayerRequests: 5_000,
+  requestRounds: 11,
+  requestsPerRound: 1_500,
   stormRounds: 5,
   stormSize: 1_000,
-  flowRounds: 7,
-  flowsPerRound: 100,
+  flowRounds: 11,
+  flowsPerRound: 60,
   fleetSize: 10_000,
   pathRounds: 7,
+  importRuns: 15,
 };
 
 export const quickSizes: Sizes = {
+  authLayerRounds: 3,
+  authLayerRequests: 300,
   requestRounds: 3,
   requestsPerRound: 200,
   stormRounds: 2,
@@ -42,6 +50,7 @@ export const quickSizes: Sizes = {
   flowsPerRound: 10,
   fleetSize: 500,
   pathRounds: 3,
+  importRuns: 1,
 };
 
 /**

@@ -12,7 +12,11 @@ import { createUnrefClock } from '../src/clock.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
 import { mrkterActors } from '../src/services/mrkter/actors.js';
 import { createMrkterApi } from '../src/services/mrkter/api.js';
-import { MARKETIGER_DEMO_USER, startMarketigerSimulator } from '../src/testing/marketigerSimulator.js';
+import {
+  MARKETIGER_DEMO_USER,
+  type MarketigerSimulator,
+  startMarketigerSimulator,
+} from '../src/testing/marketigerSimulator.js';
 import {
   defaultMrkterUsers,
   type MrkterSimulator,
@@ -29,17 +33,24 @@ export interface FlowResult {
     mrkter: { machine: number; straight: number };
   };
   flow_ratio: { marketiger: number; mrkter: number };
+  /** The same ratios from the CPU time of each round rather than its wall time. */
+  cpu_ratio: { marketiger: number; mrkter: number };
 }
 
 const WAIT = { timeout: 10_000 };
+
+/** One sign-in through the machine, and the same HTTP calls written straight-line. */
+export interface FlowVariants {
+  throughMachine: () => Promise<void>;
+  straight: () => Promise<void>;
+}
 
 async function times(count: number, flow: () => Promise<void>) {
   for (let i = 0; i < count; i++) await flow();
 }
 
-async function marketigerFlows(sizes: Sizes) {
-  const sim = await startMarketigerSimulator();
-  const agent = keepAliveAgent();
+/** The two variants of a Marketiger sign-in against `sim`, over `agent`. */
+export function marketigerFlowsOn(sim: MarketigerSimulator, agent: Agent): FlowVariants {
   const machine = providedMarketiger(sim.baseURL, agent);
   const credentials = { email: MARKETIGER_DEMO_USER.email, password: MARKETIGER_DEMO_USER.password };
 
@@ -65,7 +76,13 @@ async function marketigerFlows(sizes: Sizes) {
     });
     if (response.status !== 200) throw new Error('the first authorized request failed');
   };
+  return { throughMachine, straight };
+}
 
+async function marketigerFlows(sizes: Sizes) {
+  const sim = await startMarketigerSimulator();
+  const agent = keepAliveAgent();
+  const { throughMachine, straight } = marketigerFlowsOn(sim, agent);
   try {
     return await interleavedRounds(
       {
@@ -80,7 +97,8 @@ async function marketigerFlows(sizes: Sizes) {
   }
 }
 
-function mrkterFlowsOn(sim: MrkterSimulator, agent: Agent) {
+/** The two variants of a Mrkter sign-in against `sim`, over `agent`. */
+export function mrkterFlowsOn(sim: MrkterSimulator, agent: Agent): FlowVariants {
   const user = defaultMrkterUsers[0]!;
   const api = createMrkterApi({
     authBaseURL: sim.authUrl,
@@ -188,6 +206,10 @@ export async function benchFlows(sizes: Sizes): Promise<FlowResult> {
     flow_ratio: {
       marketiger: round(pairedRatio(marketiger.samples.machine, marketiger.samples.straight)),
       mrkter: round(pairedRatio(mrkter.samples.machine, mrkter.samples.straight)),
+    },
+    cpu_ratio: {
+      marketiger: round(pairedRatio(marketiger.cpu.machine, marketiger.cpu.straight)),
+      mrkter: round(pairedRatio(mrkter.cpu.machine, mrkter.cpu.straight)),
     },
   };
 }

@@ -11,6 +11,11 @@ export type Variant = () => Promise<void>;
 export interface RoundsResult<K extends string> {
   /** Milliseconds per round, per variant (warm-up rounds excluded). */
   samples: Record<K, number[]>;
+  /**
+   * CPU milliseconds of the process per round, per variant: client and simulator alike. On a machine
+   * shared with other work, wall time also counts the slices other processes took; CPU time does not.
+   */
+  cpu: Record<K, number[]>;
   /** Median milliseconds per round, per variant. */
   medians: Record<K, number>;
 }
@@ -32,18 +37,24 @@ export async function interleavedRounds<K extends string>(
 ): Promise<RoundsResult<K>> {
   const names = Object.keys(variants) as K[];
   const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  const cpu = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   for (let round = 0; round < options.warmup + options.rounds; round++) {
     const shift = round % names.length;
     const order = [...names.slice(shift), ...names.slice(0, shift)];
     for (const name of order) {
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
       await variants[name]();
+      const cpuUsed = process.cpuUsage(cpuBefore);
       const elapsed = performance.now() - started;
-      if (round >= options.warmup) samples[name].push(elapsed);
+      if (round >= options.warmup) {
+        samples[name].push(elapsed);
+        cpu[name].push((cpuUsed.user + cpuUsed.system) / 1000);
+      }
     }
   }
   const medians = Object.fromEntries(names.map((name) => [name, median(samples[name])])) as Record<K, number>;
-  return { samples, medians };
+  return { samples, cpu, medians };
 }
 
 /** The median over rounds of `samples[a][i] / samples[b][i]`: a ratio paired round by round. */

@@ -25,26 +25,6 @@ export type AuthErrorKind =
   | 'insecure_url'
   | 'aborted';
 
-/** All kinds, in a stable order (handy for tests and UIs that list them). */
-export const authErrorKinds: readonly AuthErrorKind[] = [
-  'invalid_credentials',
-  'invalid_code',
-  'too_many_attempts',
-  'rate_limited',
-  'session_expired',
-  'signed_out',
-  'no_permission',
-  'no_project_access',
-  'no_identities',
-  'no_phone_number',
-  'network',
-  'timeout',
-  'server',
-  'bad_response',
-  'insecure_url',
-  'aborted',
-];
-
 /** Kinds worth trying again by themselves (network weather); all others need a person or a new session. */
 const retryableKinds = new Set<AuthErrorKind>(['network', 'timeout', 'server', 'rate_limited']);
 
@@ -66,6 +46,9 @@ const defaultMessages: Record<AuthErrorKind, string> = {
   insecure_url: 'The URL is not https (only loopback hosts may use http).',
   aborted: 'The request was cancelled.',
 };
+
+/** All kinds, in a stable order (handy for tests and UIs that list them): the order of the messages above. */
+export const authErrorKinds = Object.keys(defaultMessages) as readonly AuthErrorKind[];
 
 /** The plain, serialisable form machines keep in `context.error`. */
 export interface AuthErrorData {

@@ -7,17 +7,28 @@ import { AuthError } from '../errors.js';
 import { flattenHeaders } from '../services/http/headers.js';
 import { bodyField, emitLog, type HttpLogger, nextLogId } from '../services/http/log.js';
 import { redactHeaders, redactUrl, summarizeBody } from '../services/http/redact.js';
-import type { RequestState } from './requests.js';
+import type { Attempt } from './requests.js';
 
 /** An answer as the log reads it. */
-interface Answer {
+export interface Answer {
   status: number;
   headers: unknown;
   data: unknown;
 }
 
-/** The debug log of one client; every method is a no-op without a logger. */
-export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | undefined) {
+/** The debug log of one client: what `createAuthorizedAxios` calls as an attempt goes out and ends. */
+export interface RequestLog {
+  sent(request: InternalAxiosRequestConfig, attempt: Attempt): void;
+  ended(
+    request: InternalAxiosRequestConfig | undefined,
+    attempt: Attempt | undefined,
+    answer: Answer | undefined,
+    error?: unknown,
+  ): void;
+}
+
+/** The debug log of one client with a logger. */
+export function createRequestLog(instance: AxiosInstance, logger: HttpLogger): RequestLog {
   function where(request: InternalAxiosRequestConfig) {
     let url: string;
     try {
@@ -34,8 +45,7 @@ export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | u
 
   return {
     /** Logs an attempt as it goes out. */
-    sent(request: InternalAxiosRequestConfig, tracked: RequestState): void {
-      if (!logger) return;
+    sent(request: InternalAxiosRequestConfig, tracked: Attempt): void {
       tracked.startedAt = Date.now();
       tracked.logId = nextLogId();
       const body = summarizeBody(request.data, String(request.headers.get?.('content-type') ?? ''));
@@ -51,11 +61,11 @@ export function createRequestLog(instance: AxiosInstance, logger: HttpLogger | u
     /** Logs how an attempt ended: its answer (any status) or the error that kept it from one. */
     ended(
       request: InternalAxiosRequestConfig | undefined,
-      tracked: RequestState | undefined,
+      tracked: Attempt | undefined,
       answer: Answer | undefined,
       error?: unknown,
     ): void {
-      if (!logger || !request) return;
+      if (!request) return;
       // An attempt refused before it was logged as sent (signed out) gets an id of its own.
       const logId = tracked?.logId || nextLogId();
       const timing = tracked ? { durationMs: Date.now() - tracked.startedAt } : {};

@@ -1,74 +1,73 @@
 /**
- * What the client remembers about each request across its attempts (the token it carried, whether it
- * was retried, its timer), and the whole-exchange timeout of each attempt.
+ * What the client knows about one attempt of a request: its whole-exchange deadline, the token it
+ * carried, when it went out, and whether it is the one retry after a 401.
  *
- * Per-request bookkeeping lives in a map, keyed by an opaque id on the config. The config only holds
- * the id: axios copies a config's own string keys when a request is sent again (so the id survives
- * the retry), and anything on the config shows up in `JSON.stringify(error)`: the token must not.
+ * All of it lives in one object per attempt, which is also the attempt's abort signal
+ * (`config.signal`): axios hands the same config to the response interceptors, and copies `signal`
+ * by reference when the client sends a request again, so no map or id is needed to find it. The token
+ * is a private field: `JSON.stringify(error)` and `util.inspect(error)` read a config's signal, and
+ * must not find a credential there.
  */
-import type { GenericAbortSignal, InternalAxiosRequestConfig } from 'axios';
-import { type Deadline, startDeadline } from '../time.js';
+import type { InternalAxiosRequestConfig } from 'axios';
+import { type CallerSignal, Deadline } from '../time.js';
 
-const requestId = '__authchartsRequest';
+export class Attempt extends Deadline {
+  /** When the attempt went out (epoch ms) and its debug log id: set only when there is a logger. */
+  startedAt = 0;
+  logId = 0;
+  /** True for the one retry after a 401. */
+  readonly retried: boolean;
+  #token: string | null = null;
+  #resending = false;
 
-/** An axios request config with the client's opaque request id. */
-export type TrackedConfig = InternalAxiosRequestConfig & { [requestId]?: number };
+  /**
+   * Starts the attempt's deadline of `ms` (none for `null`), following the caller's own signal, which
+   * stays the same across the attempts of one request.
+   */
+  constructor(ms: number | null, caller: CallerSignal | null | undefined, retried: boolean) {
+    super(ms, caller);
+    this.retried = retried;
+  }
 
-export interface RequestState {
-  /** The access token this attempt carried, if credentials were attached. */
-  token: string | null;
-  retried: boolean;
-  /** When the current attempt went out, and its debug log id. */
-  startedAt: number;
-  logId: number;
-  /** The caller's own signal, kept across the retry: each attempt's config carries a signal of ours. */
-  callerSignal?: GenericAbortSignal | null;
-  /** The current attempt's whole-exchange timeout, when it has one. */
-  deadline?: Deadline | undefined;
+  /** The access token this attempt carried, or `null` when it carried no credentials. */
+  carried(): string | null {
+    return this.#token;
+  }
+
+  carry(token: string | null): void {
+    this.#token = token;
+  }
+
+  /** Marks the attempt as refused with its token: the client sends its request again, once. */
+  resend(): void {
+    this.#resending = true;
+  }
+
+  /** True when the request of this attempt is the client's own retry (not a config a caller sent again). */
+  isResent(): boolean {
+    return this.#resending;
+  }
 }
 
-/** The requests of one client in flight. */
-export function createRequestTracker() {
-  const states = new Map<number, RequestState>();
-  let nextId = 0;
-  return {
-    /** The state of a request, made on its first attempt. */
-    stateOf(request: TrackedConfig): RequestState {
-      let id = request[requestId];
-      if (id === undefined) {
-        id = ++nextId;
-        request[requestId] = id;
-      }
-      let tracked = states.get(id);
-      if (!tracked) {
-        tracked = { token: null, retried: false, startedAt: Date.now(), logId: 0 };
-        states.set(id, tracked);
-      }
-      return tracked;
-    },
-    /** The state of a request, if the client tracks it. */
-    find(request: TrackedConfig | undefined): RequestState | undefined {
-      const id = request?.[requestId];
-      return id === undefined ? undefined : states.get(id);
-    },
-    /** Lets go of a request that ended. */
-    forget(request: TrackedConfig | undefined): void {
-      const id = request?.[requestId];
-      if (id !== undefined) states.delete(id);
-    },
-  };
+/** The attempt a request config belongs to: its signal, when the client set one. */
+export function attemptOf(request: InternalAxiosRequestConfig | undefined): Attempt | undefined {
+  const signal = request?.signal;
+  return signal instanceof Attempt ? signal : undefined;
 }
 
 /**
- * Bounds the whole exchange of one attempt by the request's `timeout`. Axios's own `timeout` is an idle
- * timer in Node: a server that sends headers and then trickles the body never trips it (N7). The
- * attempt gets a signal of ours, aborted by the timer or by the caller's own signal.
+ * Starts the next attempt of `request` and makes it the config's signal. The whole exchange is bounded
+ * by the request's `timeout` (axios's own `timeout` is an idle timer in Node: a server that sends
+ * headers and then trickles the body never trips it, N7); the attempt aborts when it runs out or when
+ * the caller's own signal aborts.
  */
-export function armTimeout(request: TrackedConfig, tracked: RequestState): void {
-  tracked.deadline?.disarm();
-  tracked.deadline = undefined;
+export function startAttempt(request: InternalAxiosRequestConfig): Attempt {
+  const previous = attemptOf(request);
+  // A config the caller sent again (say `error.config`) still holds an old attempt: keep its caller.
+  const caller = previous ? previous.caller : request.signal;
   const ms = request.timeout;
-  if (!ms || !Number.isFinite(ms) || ms <= 0) return;
-  tracked.deadline = startDeadline(ms, tracked.callerSignal);
-  request.signal = tracked.deadline.signal;
+  const limit = ms && Number.isFinite(ms) && ms > 0 ? ms : null;
+  const attempt = new Attempt(limit, caller, previous?.isResent() ?? false);
+  request.signal = attempt;
+  return attempt;
 }

@@ -4,7 +4,7 @@
  * serialise (axios #2648, #6919).
  */
 import type { AxiosError, AxiosHeaders } from 'axios';
-import { isSecretName, REDACTED } from '../services/http/redact.js';
+import { isSecretName, REDACTED } from '../services/http/secrets.js';
 
 /** Redacts every secret-named header (`Authorization`, `x-session-id`, cookies…) of an axios error before it reaches the caller. */
 export function scrub(error: AxiosError): AxiosError {

@@ -243,6 +243,69 @@ describe('createAuthorizedAxios with the Marketiger machine', () => {
     expect(inspect(error, { depth: 6 })).not.toContain(token);
   });
 
+  it("sends the credentials through an async request interceptor of the caller's own too", async () => {
+    // arrange: an interceptor that awaits makes axios's whole chain async
+    const { sim, actor, subject } = await signedInMarketiger();
+    subject.interceptors.request.use(async (request) => {
+      await Promise.resolve();
+      request.headers.set('x-trace', 'caller');
+      return request;
+    });
+
+    // act
+    const response = await subject.get(getProjects);
+
+    // assert
+    expect(response.status).toBe(200);
+    const sent = sim.log.filter((entry) => entry.route === marketigerRoutes.getProjects).at(-1);
+    expect(sent?.headers.authorization).toBe(`Bearer ${actor.getSnapshot().context.accessToken}`);
+    expect(sent?.headers['x-trace']).toBe('caller');
+  });
+
+  it("aborts a request in flight when the caller's own signal aborts, and the next one goes as usual", async () => {
+    // arrange
+    const { sim, subject } = await signedInMarketiger();
+    sim.injectFault(marketigerRoutes.getProjects, { kind: 'hang', times: 1 });
+    const controller = new AbortController();
+    const pending = subject.get(getProjects, { signal: controller.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(sim.requestCount(marketigerRoutes.getProjects)).toBe(1), {
+      timeout: 10_000,
+    });
+
+    // act
+    controller.abort();
+    const error = await pending;
+    const next = await subject.get(getProjects);
+
+    // assert
+    expect(error).toBeInstanceOf(AxiosError);
+    expect((error as AxiosError).code).toBe(AxiosError.ERR_CANCELED);
+    expect(next.status).toBe(200);
+  });
+
+  it('treats a config the caller sends again after an error as a new request, which may be retried after a 401', async () => {
+    // arrange: a 500 the caller sees, then a 401 for the request it sends again
+    const { sim, subject } = await signedInMarketiger();
+    sim.injectFault(marketigerRoutes.getProjects, { kind: 'status', status: 500, times: 1 });
+    sim.injectFault(marketigerRoutes.getProjects, {
+      kind: 'status',
+      status: 401,
+      body: '{"success":false,"error":{"type":"AUTHENTICATION","message":"Authentication failed"}}',
+      contentType: 'application/json',
+      times: 1,
+    });
+    const failed = await subject.get(getProjects).catch((e: unknown) => e);
+    expect((failed as AxiosError).response?.status).toBe(500);
+
+    // act
+    const again = await subject.request((failed as AxiosError).config ?? {});
+
+    // assert: the 401 was answered by one refresh and one retry, as for any request
+    expect(again.status).toBe(200);
+    expect(sim.requestCount(marketigerRoutes.getProjects)).toBe(3);
+    expect(sim.refreshCount).toBe(1);
+  });
+
   it('refuses an insecure base URL', () => {
     const actor = createActor(marketigerMachine);
     expect(() => createAuthorizedAxios(actor, { baseURL: 'http://api.example.com' })).toThrowError(

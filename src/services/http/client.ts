@@ -13,7 +13,6 @@ import { AuthError, toAuthError } from '../../errors.js';
 import { type Deadline, startDeadline } from '../../time.js';
 import { assertHeaderValue, flattenHeaders } from './headers.js';
 import { parseJson } from './json.js';
-import { bodyField, emitLog, type HttpLogEntry, nextLogId } from './log.js';
 import {
   type HttpClient,
   type HttpOptions,
@@ -21,21 +20,29 @@ import {
   type HttpResponse,
   httpDefaults,
 } from './options.js';
-import { redactHeaders, redactUrl, summarizeBody } from './redact.js';
-import { assertRelativePath, assertSecureBaseUrl, isLoopbackHost } from './urls.js';
+import { assertRelativePath, isLoopbackHost, secureBaseUrl } from './urls.js';
+
+let exchangeLogModule: Promise<typeof import('./exchangeLog.js')> | undefined;
+
+/** The debug log, loaded on first use: an app without a logger never loads redaction. */
+function loadExchangeLog() {
+  exchangeLogModule ??= import('./exchangeLog.js');
+  return exchangeLogModule;
+}
 
 /** Creates the HTTP core for one base URL. Throws `insecure_url` at once for a refused base URL. */
 export function createHttpClient(baseURL: string, options: HttpOptions = {}): HttpClient {
-  const base = assertSecureBaseUrl(baseURL);
+  const { href: base, hostname } = secureBaseUrl(baseURL);
   const instance = options.axios ?? axios.create();
   const timeoutMs = options.timeoutMs ?? httpDefaults.timeoutMs;
   const maxBytes = options.maxResponseBytes ?? httpDefaults.maxResponseBytes;
   // Never fall back to a proxy from the environment for a loopback base URL.
-  const noProxy = isLoopbackHost(new URL(base).hostname) ? { proxy: false as const } : {};
+  const noProxy = isLoopbackHost(hostname) ? { proxy: false as const } : {};
   const { logger } = options;
 
   async function request(req: HttpRequest): Promise<HttpResponse> {
     const { headers, data } = encodeRequest(req);
+    const log = logger ? (await loadExchangeLog()).exchangeLog(base, req, logger) : undefined;
     const deadline = startDeadline(timeoutMs, req.signal);
     const config: AxiosRequestConfig = {
       method: req.method,
@@ -44,7 +51,7 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       allowAbsoluteUrls: false,
       data,
       headers,
-      signal: deadline.signal,
+      signal: deadline,
       maxRedirects: 0,
       maxContentLength: maxBytes,
       maxBodyLength: maxBytes,
@@ -54,7 +61,6 @@ export function createHttpClient(baseURL: string, options: HttpOptions = {}): Ht
       ...noProxy,
       ...(req.params ? { params: req.params } : {}),
     };
-    const log = logger ? exchangeLog(base, req, (entry) => emitLog(logger, entry)) : undefined;
     log?.sent(headers, data);
     try {
       const res = await instance.request<string>(config);
@@ -118,46 +124,16 @@ function failureOf(error: unknown, deadline: Deadline, signal: AbortSignal | und
   return toAuthError(error, 'network');
 }
 
-/** The debug log of one exchange: the entry as it goes out, then its answer or its failure, all redacted. */
-function exchangeLog(base: string, req: HttpRequest, emit: (entry: HttpLogEntry) => void) {
-  const startedAt = Date.now();
-  const query = req.params ? `?${new URLSearchParams(stringParams(req.params)).toString()}` : '';
-  const where = {
-    id: nextLogId(),
-    method: req.method,
-    path: redactUrl(req.path),
-    url: redactUrl(base + req.path + query),
-  };
-  return {
-    sent(headers: Record<string, string>, data: unknown) {
-      const body = summarizeBody(data, headers['Content-Type']);
-      emit({ phase: 'request', ...where, headers: redactHeaders(headers), ...bodyField(body) });
-    },
-    answered(response: HttpResponse) {
-      const body = summarizeBody(response.text, response.headers['content-type']);
-      emit({
-        phase: 'response',
-        ...where,
-        status: response.status,
-        durationMs: response.receivedAt - startedAt,
-        headers: redactHeaders(response.headers),
-        ...bodyField(body),
-      });
-    },
-    failed(failure: AuthError) {
-      emit({ phase: 'error', ...where, durationMs: Date.now() - startedAt, error: failure.toData() });
-    },
-  };
-}
+let lastDate: { header: string; ms: number } | undefined;
 
-function stringParams(params: Record<string, string | number>): Record<string, string> {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
-}
-
-/** `Date` has a resolution of one second, so a skew under 2 s is noise and reads as 0. */
+/**
+ * `Date` has a resolution of one second, so a skew under 2 s is noise and reads as 0. Answers of the
+ * same second carry the same header: the last one parsed is remembered.
+ */
 function skewFrom(date: string | undefined, receivedAt: number): number {
   if (!date) return 0;
-  const server = Date.parse(date);
+  if (lastDate?.header !== date) lastDate = { header: date, ms: Date.parse(date) };
+  const server = lastDate.ms;
   if (Number.isNaN(server)) return 0;
   const skew = server - receivedAt;
   return Math.abs(skew) < 2000 ? 0 : skew;

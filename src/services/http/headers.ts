@@ -21,18 +21,16 @@ export function assertHeaderValue(name: string, value: string): string {
 }
 
 /**
- * Any header map as a plain object of strings with lower-cased names: axios's `AxiosHeaders` (through
- * its `toJSON`), a Node header object, a plain record. A list (`set-cookie`) is joined with `, `;
- * numbers and booleans are written out; absent and other values are left out.
+ * Any header map as a plain object of strings with lower-cased names: axios's `AxiosHeaders` (whose own
+ * keys are the header names), a Node header object, a plain record. A list (`set-cookie`) is joined
+ * with `, `; numbers and `true` are written out; absent values and `false` (axios's "not set") are left
+ * out.
  */
 export function flattenHeaders(headers: unknown): Record<string, string> {
-  const source =
-    headers && typeof (headers as { toJSON?: unknown }).toJSON === 'function'
-      ? (headers as { toJSON(): unknown }).toJSON()
-      : headers;
   const out: Record<string, string> = {};
-  if (typeof source !== 'object' || source === null) return out;
-  for (const [name, value] of Object.entries(source)) {
+  if (typeof headers !== 'object' || headers === null) return out;
+  for (const name of Object.keys(headers)) {
+    const value = (headers as Record<string, unknown>)[name];
     const text = Array.isArray(value) ? value.join(', ') : scalar(value);
     if (text !== undefined) out[name.toLowerCase()] = text;
   }
@@ -41,7 +39,7 @@ export function flattenHeaders(headers: unknown): Record<string, string> {
 
 function scalar(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || value === true) return String(value);
   return undefined;
 }
 

@@ -9,38 +9,9 @@
  */
 import { flattenHeaders } from './headers.js';
 
-/** What a redacted value is replaced with. */
-export const REDACTED = '[redacted]';
+import { isSecretName, REDACTED } from './secrets.js';
 
-/**
- * Names whose values are always secret, compared without case and without `-`/`_`
- * (so `refresh_token`, `refreshToken` and `Refresh-Token` are one name).
- */
-const secretNames = new Set([
-  'authorization',
-  'proxyauthorization',
-  'cookie',
-  'setcookie',
-  'xsessionid',
-  'sessionid',
-  'password',
-  'code',
-  'otp',
-  'refreshtoken',
-  'accesstoken',
-  'idtoken',
-  'mfatoken',
-  'token',
-  'clientsecret',
-  'secret',
-  'apikey',
-  'xapikey',
-]);
-
-/** True when a header, field or parameter of this name holds a secret. */
-export function isSecretName(name: string): boolean {
-  return secretNames.has(name.toLowerCase().replace(/[-_]/g, ''));
-}
+export { isSecretName, REDACTED };
 
 /**
  * A run of token characters at least 20 long with a letter and a digit in it: JWTs, opaque

@@ -9,11 +9,23 @@ export function isLoopbackHost(hostname: string): boolean {
   return /^127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(hostname);
 }
 
+/** A base URL that passed {@link secureBaseUrl}: without a trailing slash, and its origin. */
+export interface SecureBaseUrl {
+  href: string;
+  origin: string;
+  hostname: string;
+}
+
+let lastChecked: { url: string; result: SecureBaseUrl } | undefined;
+
 /**
- * Checks that a base URL is `https:`, or `http:` on a loopback host; returns it without a trailing
- * slash. Anything else (another scheme, `http://localhost.evil.com`, a malformed URL) is `insecure_url`.
+ * Checks that a base URL is `https:`, or `http:` on a loopback host, and returns it without a trailing
+ * slash with its origin. Anything else (another scheme, `http://localhost.evil.com`, a malformed URL) is
+ * `insecure_url`. The last URL checked is remembered: a client made per task (per sign-in, per job)
+ * does not parse the same base URL again.
  */
-export function assertSecureBaseUrl(url: string): string {
+export function secureBaseUrl(url: string): SecureBaseUrl {
+  if (lastChecked?.url === url) return lastChecked.result;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -23,7 +35,14 @@ export function assertSecureBaseUrl(url: string): string {
   const secure =
     parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
   if (!secure || parsed.username || parsed.password) throw new AuthError('insecure_url');
-  return parsed.href.replace(/\/+$/, '');
+  const result = { href: parsed.href.replace(/\/+$/, ''), origin: parsed.origin, hostname: parsed.hostname };
+  lastChecked = { url, result };
+  return result;
+}
+
+/** {@link secureBaseUrl}'s URL alone. */
+export function assertSecureBaseUrl(url: string): string {
+  return secureBaseUrl(url).href;
 }
 
 /** Refuses anything but a path relative to the base URL: absolute and protocol-relative URLs never go out. */

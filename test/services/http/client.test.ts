@@ -1,8 +1,10 @@
+import { AxiosHeaders } from 'axios';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAuthError } from '../../../src/errors.js';
 import { createHttpClient } from '../../../src/services/http/client.js';
+import { flattenHeaders } from '../../../src/services/http/headers.js';
 import { parseRetryAfter, statusError } from '../../../src/services/http/status.js';
-import { assertSecureBaseUrl } from '../../../src/services/http/urls.js';
+import { assertSecureBaseUrl, secureBaseUrl } from '../../../src/services/http/urls.js';
 import { type SimServer, startSimServer } from '../../../src/testing/simServer.js';
 
 let server: SimServer | undefined;
@@ -39,6 +41,40 @@ describe('assertSecureBaseUrl', () => {
   ])('refuses %s as insecure_url', (url) =>
     expect(() => assertSecureBaseUrl(url)).toThrowError(expect.objectContaining({ kind: 'insecure_url' })),
   );
+});
+
+describe('secureBaseUrl', () => {
+  it('gives the URL without a trailing slash and its origin, the same when asked again', () => {
+    expect(secureBaseUrl('https://api.example.com/v2/')).toEqual({
+      href: 'https://api.example.com/v2',
+      origin: 'https://api.example.com',
+      hostname: 'api.example.com',
+    });
+    expect(secureBaseUrl('https://api.example.com/v2/').href).toBe('https://api.example.com/v2');
+    // A refused URL right after an accepted one is refused, every time.
+    for (let i = 0; i < 2; i++)
+      expect(() => secureBaseUrl('http://api.example.com')).toThrowError(
+        expect.objectContaining({ kind: 'insecure_url' }),
+      );
+  });
+});
+
+describe('flattenHeaders', () => {
+  it('reads AxiosHeaders and Node header objects alike: names lower-cased, lists joined, unset values left out', () => {
+    const axiosHeaders = new AxiosHeaders({ 'Content-Type': 'application/json', 'X-Count': 3 });
+    axiosHeaders.set('set-cookie', ['a=1', 'b=2']);
+    axiosHeaders.set('x-removed', false as never);
+    expect(flattenHeaders(axiosHeaders)).toEqual({
+      'content-type': 'application/json',
+      'x-count': '3',
+      'set-cookie': 'a=1, b=2',
+    });
+    expect(flattenHeaders({ 'retry-after': '2', 'set-cookie': ['a=1'], missing: undefined })).toEqual({
+      'retry-after': '2',
+      'set-cookie': 'a=1',
+    });
+    expect(flattenHeaders(undefined)).toEqual({});
+  });
 });
 
 describe('parseRetryAfter', () => {
