@@ -5,7 +5,8 @@
  */
 import { AuthError, toAuthError } from '../errors.js';
 import type { TokenSet } from '../types.js';
-import { lockDefaults } from './common.js';
+import { lockDefaults, refOf, syncDefaults } from './common.js';
+import { type KeyState, keyState, noteRecord, storeSession, syncAndWait } from './store.js';
 import type { CoordinationOptions, SharedSession, StoredSession } from './types.js';
 
 /** An adopted access token must still have this long to live; otherwise the stored refresh token is spent. */
@@ -20,9 +21,15 @@ type SignedIn = Extract<StoredSession, { status: 'signedIn' }>;
  * 2. re-reads the stored session: when another holder refreshed since this one last looked (another
  *    refresh token, or tokens issued after this refresh began), adopts those tokens without a request
  *    (or, if their access token is already stale, refreshes with the stored, newer refresh token);
- *    a stored sign-out ends this holder's session too (`session_expired`);
- * 3. otherwise calls `refresh`, writes the answer back fenced by the lock and conditional on the version
- *    it read, and publishes it;
+ *    a stored sign-out ends this holder's session too (`session_expired`). When the store turns out to
+ *    have lost the session since this process last read it (empty, or a new epoch), it first lets go
+ *    of the lock and asks the other holders to store what they hold (one of them may hold tokens it
+ *    bought with this very refresh token), waits up to `resetWaitMs`, and starts again;
+ * 3. otherwise calls `refresh`. From the answer on, the refresh token is spent and these tokens are
+ *    the session: they are returned to the machine whatever the store does. They are written back
+ *    fenced by the lock and conditional on the version read, and published; a store that fails keeps
+ *    them retried in the background (see `storeSession`), and a store that holds something newer by
+ *    then (a refused fence: this holder's lock expired under it) is adopted instead;
  * 4. a refused refresh (`session_expired`) is checked against the store once more: tokens that arrived
  *    there meanwhile (a notice that travelled slower than the lock) are adopted instead.
  *
@@ -35,65 +42,106 @@ export async function coordinatedRefresh(
   signal: AbortSignal,
 ): Promise<TokenSet> {
   const { coordinator, sessionKey } = options;
+  const state = keyState(coordinator, sessionKey);
   const startedAt = Date.now();
-  const lock = await coordinator.lock(sessionKey, {
+  const lockOptions = {
     ttlMs: options.lockTtlMs ?? lockDefaults.ttlMs,
     waitMs: options.lockWaitMs ?? lockDefaults.waitMs,
-    signal,
-  });
-  try {
-    const stored = await coordinator.read(sessionKey);
-    if (stored?.status === 'signedOut') throw signedOutElsewhere();
-    let spend = refreshToken;
-    if (stored && isNewer(stored, refreshToken, startedAt)) {
-      if (isFresh(stored)) return tokenSetOf(stored);
-      if (stored.refreshToken) spend = stored.refreshToken;
-    }
-
-    let tokens: TokenSet;
+  };
+  let waitedForReset = false;
+  for (;;) {
+    const lock = await coordinator.lock(sessionKey, { ...lockOptions, signal });
+    let handedOver = false;
     try {
-      tokens = await refresh(spend);
-    } catch (error) {
-      if (toAuthError(error).kind !== 'session_expired') throw error;
-      const now = await coordinator.read(sessionKey);
-      if (now?.status === 'signedIn' && now.refreshToken && now.refreshToken !== spend && isFresh(now)) {
-        return tokenSetOf(now);
+      const stored = await coordinator.read(sessionKey);
+      if (!waitedForReset && coordinator.requestSync && isReset(state, stored)) {
+        // The store forgot the session (or another holder stored it again into a new epoch) while this
+        // process held it: another holder may have refreshed with this very token and be about to store
+        // the answer. Ask, and wait for it outside the lock (its write needs the lock).
+        waitedForReset = true;
+        await lock.release().catch(() => {});
+        handedOver = true;
+        await syncAndWait(
+          coordinator,
+          sessionKey,
+          stored,
+          options.resetWaitMs ?? syncDefaults.resetWaitMs,
+          signal,
+        );
+        continue;
       }
-      throw error;
-    }
+      noteRecord(state, stored);
+      if (stored?.status === 'signedOut') throw signedOutElsewhere();
+      let spend = refreshToken;
+      if (stored && isNewer(stored, refreshToken, startedAt)) {
+        if (isFresh(stored)) return tokenSetOf(stored);
+        if (stored.refreshToken) spend = stored.refreshToken;
+      }
 
-    const next: SharedSession = {
-      accessToken: tokens.accessToken,
-      // No refresh token in the answer (RFC 6749 §6): the one spent stays valid.
-      refreshToken: tokens.refreshToken ?? spend,
-      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-      // A new refresh token's end is the machine's to compute (Marketiger: 12 h from issuedAt).
-      refreshTokenExpiresAt:
-        tokens.refreshToken && tokens.refreshToken !== spend ? null : storedRefreshEnd(stored),
-      issuedAt: Date.now(),
-      clockSkewMs: tokens.clockSkewMs,
-    };
-    // Mrkter's account and session ids do not change with a refresh.
-    if (stored?.status === 'signedIn') {
-      if (stored.accountId !== undefined) next.accountId = stored.accountId;
-      if (stored.sessionId !== undefined) next.sessionId = stored.sessionId;
+      let tokens: TokenSet;
+      try {
+        tokens = await refresh(spend);
+      } catch (error) {
+        if (toAuthError(error).kind !== 'session_expired') throw error;
+        const now = await coordinator.read(sessionKey).catch(() => null);
+        if (now?.status === 'signedIn' && now.refreshToken && now.refreshToken !== spend && isFresh(now)) {
+          return tokenSetOf(now);
+        }
+        throw error;
+      }
+
+      // The provider has spent `spend`: from here on nothing the store does may lose these tokens.
+      const next: SharedSession = {
+        accessToken: tokens.accessToken,
+        // No refresh token in the answer (RFC 6749 §6): the one spent stays valid.
+        refreshToken: tokens.refreshToken ?? spend,
+        accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+        // A new refresh token's end is the machine's to compute (Marketiger: 12 h from issuedAt).
+        refreshTokenExpiresAt:
+          tokens.refreshToken && tokens.refreshToken !== spend ? null : storedRefreshEnd(stored),
+        issuedAt: Date.now(),
+        clockSkewMs: tokens.clockSkewMs,
+      };
+      // Mrkter's account and session ids do not change with a refresh.
+      if (stored?.status === 'signedIn') {
+        if (stored.accountId !== undefined) next.accountId = stored.accountId;
+        if (stored.sessionId !== undefined) next.sessionId = stored.sessionId;
+      }
+      const answer = { ...tokens, refreshToken: next.refreshToken };
+      state.fenced.add(next.accessToken);
+      // The operation owns the lock from here: it releases it once the write is settled.
+      handedOver = true;
+      const operation = storeSession(coordinator, sessionKey, {
+        session: next,
+        basis: stored ? refOf(stored) : null,
+        time: next.issuedAt,
+        fenced: true,
+        lock,
+        lockTtlMs: lockOptions.ttlMs,
+        lockWaitMs: lockOptions.waitMs,
+      });
+      const outcome = await operation.first;
+      if (outcome.kind === 'superseded') {
+        // Another holder stored something newer meanwhile (this holder's lock expired under it, and its
+        // fenced write was refused): follow the store, never overwrite it.
+        if (outcome.record.status === 'signedOut') throw signedOutElsewhere();
+        return tokenSetOf(outcome.record);
+      }
+      // Stored, or still being stored (the store is failing): either way these are the tokens to use.
+      return answer;
+    } finally {
+      if (!handedOver) await lock.release().catch(() => {});
     }
-    const written = await coordinator.write(sessionKey, next, {
-      fence: lock.fence,
-      ifVersion: stored?.version ?? 0,
-    });
-    if (written) {
-      await coordinator.publish(sessionKey, written);
-    } else {
-      // The store moved on while this holder refreshed: the lock expired under it, or someone signed
-      // in or out. A sign-out wins; otherwise these tokens are valid, and this holder goes on with them.
-      const now = await coordinator.read(sessionKey);
-      if (now?.status === 'signedOut') throw signedOutElsewhere();
-    }
-    return { ...tokens, refreshToken: next.refreshToken };
-  } finally {
-    await lock.release().catch(() => {});
   }
+}
+
+/**
+ * True when the store lost what this process saw under the key: nothing stored any more, or a record
+ * of another epoch (the store was emptied and a holder stored a session again since).
+ */
+function isReset(state: KeyState, stored: StoredSession | null): boolean {
+  if (!state.seen) return false;
+  return stored === null || stored.epoch !== state.epoch;
 }
 
 /** Tokens written by another holder after this one got its own. */
