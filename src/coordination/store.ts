@@ -33,6 +33,13 @@ import type { SessionCoordinator, SessionLock, SharedSession, StoredSession } fr
 /** How long a store operation keeps trying before it gives up, until the next resync. */
 export const STORE_RETRY_MS = 60_000;
 
+/**
+ * How long a refresh waits for the first attempt to store its tokens before it hands them to the
+ * machine anyway: a store that does not answer (ioredis queues commands while it reconnects) must not
+ * hold up a session whose tokens are already in hand.
+ */
+export const FIRST_ATTEMPT_MS = 1_000;
+
 /** A set that keeps only its most recent entries: enough to remember a few tokens, never all of them. */
 export class RecentSet {
   readonly #items = new Set<string>();
@@ -243,6 +250,7 @@ export function storeSession(
     (outcome) => outcome,
     (): StoreOutcome => ({ kind: 'failed' }),
   );
+  const slow = unrefTimer(setTimeout(() => settleFirst({ kind: 'retrying' }), FIRST_ATTEMPT_MS));
   const operation: StoreOperation = {
     first,
     done,
@@ -254,6 +262,7 @@ export function storeSession(
   };
   state.pending.set(pendingKey, operation);
   void done.then((outcome) => {
+    clearTimeout(slow);
     // A session the store already had something newer than is never stored by this process.
     if (outcome.kind === 'superseded' && request.session) state.refused.add(request.session.accessToken);
     settleFirst(outcome);

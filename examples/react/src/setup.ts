@@ -30,6 +30,8 @@ export interface PageSetup {
   /**
    * `?coordinate=1`: the Marketiger session is shared by every tab of this page (Web Locks and a
    * BroadcastChannel): one refresh for all tabs, a new tab starts signed in, a sign-out signs out all.
+   * With `&storage=local` it is kept in `localStorage` too, and survives a reload. A browser without
+   * what that needs (an insecure context has no Web Locks) keeps one session per tab: the console says so.
    */
   coordinator: SessionCoordinator | null;
   /**
@@ -56,7 +58,13 @@ export function setupFromQuery(search: string): PageSetup {
         ? { missing: 'mrkterAuth and mrkterApi' }
         : attempt(() => createMrkterApi({ authBaseURL: mrkterAuth, apiBaseURL: mrkterApi })),
     mrkterInput: Number.isFinite(cooldown) && cooldown >= 0 ? { resendCooldownMs: cooldown } : {},
-    coordinator: params.get('coordinate') === '1' ? createBrowserCoordinator() : null,
+    coordinator:
+      params.get('coordinate') === '1'
+        ? createBrowserCoordinator({
+            ...(params.get('storage') === 'local' ? { storage: localStorage } : {}),
+            logger: (entry) => console.warn(`authcharts: ${entry.message}`),
+          })
+        : null,
     persistMrkter: params.get('persist') === '1',
   };
 }
