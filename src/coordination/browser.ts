@@ -8,6 +8,9 @@
  * - the storage is the app's choice: memory (the default: tokens never touch disk and die with the
  *   tabs; a new tab asks the open ones for the session), or `localStorage` (the session survives a
  *   reload and a restart, readable by any script of the origin).
+ *
+ * A browser without Web Locks or BroadcastChannel gets one session per tab, and a storage that throws
+ * is replaced by memory: never an exception, one warning through the `logger`.
  */
 import { AuthError } from '../errors.js';
 import {

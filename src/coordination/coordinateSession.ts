@@ -361,6 +361,9 @@ export function coordinateSession(
       signedOutAt = null;
       signOutUnstored = false;
       if (token !== sharedToken) storeSessionOf();
+      // What this link was storing is not the actor's session any more (a sign-out before a new sign-in,
+      // tokens replaced by newer ones the store already has): stop.
+      else if (operation && operation.token !== token) cancelOperation();
     } else if (before.matches('signedIn') && snapshot.matches('signedOut') && !ending) {
       signedOutAt = Date.now();
       storeSignOut();

@@ -61,12 +61,15 @@ export async function coordinatedRefresh(
         waitedForReset = true;
         await lock.release().catch(() => {});
         handedOver = true;
+        // Only news that changes what to do ends the wait early: a sign-out, or other tokens than the ones
+        // this holder would spend (holders storing the same session again change nothing).
         await syncAndWait(
           coordinator,
           sessionKey,
           stored,
           options.resetWaitMs ?? syncDefaults.resetWaitMs,
           signal,
+          (record) => record.status === 'signedOut' || record.refreshToken !== refreshToken,
         );
         continue;
       }

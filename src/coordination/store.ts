@@ -273,7 +273,8 @@ export function storeSession(
 
 /**
  * Asks the holders of `sessionKey` to store again what they hold (`requestSync`), and resolves once a
- * notice tells of a record other than `from`, after `waitMs`, or when `signal` aborts. Never rejects.
+ * notice tells of a record other than `from` that `enough` accepts, after `waitMs`, or when `signal`
+ * aborts. Never rejects.
  */
 export function syncAndWait(
   coordinator: SessionCoordinator,
@@ -281,6 +282,7 @@ export function syncAndWait(
   from: StoredSession | null,
   waitMs: number,
   signal?: AbortSignal,
+  enough: (record: StoredSession) => boolean = () => true,
 ): Promise<void> {
   return new Promise<void>((resolve) => {
     let done = false;
@@ -294,7 +296,8 @@ export function syncAndWait(
     };
     const timer = unrefTimer(setTimeout(finish, waitMs));
     const unsubscribe = coordinator.subscribe(sessionKey, (notice) => {
-      if (!from || isNews(recordOf(notice), refOf(from))) finish();
+      const record = recordOf(notice);
+      if ((!from || isNews(record, refOf(from))) && enough(record)) finish();
     });
     signal?.addEventListener('abort', finish, { once: true });
     if (signal?.aborted) finish();

@@ -2,7 +2,8 @@
  * One session shared by many holders: browser tabs of one origin, or instances of a service. A
  * {@link SessionCoordinator} gives them three things, per session key:
  *
- * - a store of the latest session (plain JSON data, with a version that only grows);
+ * - a store of the latest session (plain JSON data, with a version that only grows within an epoch,
+ *   the record's lifetime in the store: a store that lost its data starts a new one);
  * - a lock with an expiry and a fencing token, taken around every refresh, so that one holder
  *   refreshes and the others adopt what it wrote (a rotated refresh token can be spent only once);
  * - notifications ('tokens updated', 'signed out') that every holder turns into machine events.

@@ -5,10 +5,16 @@
  *
  * Keys, per session key `k` (the braces keep a session's keys in one Redis Cluster slot, which the
  * scripts need):
- * - `<prefix>:{k}:session`: the stored session, a JSON value with its version;
+ * - `<prefix>:{k}:session`: the stored session, a JSON value with its version and epoch;
  * - `<prefix>:{k}:lock`: the lock, a random token set with NX and PX (it expires by itself);
- * - `<prefix>:{k}:fence`: the fencing counter, INCR'd on every acquisition;
- * - channel `<prefix>:{k}:events`: notices, `{ version, origin }` only: tokens never travel on pub/sub.
+ * - `<prefix>:{k}:fence`: the fencing counter, INCR'd on every acquisition, started at the server's
+ *   clock in microseconds (so it keeps growing across a restart that lost it);
+ * - channel `<prefix>:{k}:events`: notices, `{ version, epoch, origin }` only (tokens never travel on
+ *   pub/sub), and requests to resync, `{ sync, origin }`.
+ *
+ * Every connection's events are listened to (errors, drops, reconnections: reported through `logger`
+ * and `onError`, never printed), every command has a deadline, and after a reconnection every holder
+ * compares what it has with the store.
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import {
@@ -390,8 +396,11 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): RedisC
   }
 
   async function read(sessionKey: string): Promise<StoredSession | null> {
-    // A read after subscribe() sees every notice from then on: the subscription is in place first.
-    await subscribing.get(sessionKey)?.catch(() => {});
+    // A read after subscribe() sees every notice from then on: the subscription is in place first
+    // (waited for no longer than a command: a subscription queued while Redis is away must not hold
+    // up a read that will fail anyway).
+    const subscription = subscribing.get(sessionKey);
+    if (subscription) await settledWithin(subscription, commandTimeoutMs);
     const value = await run((redis) => redis.get(keys(sessionKey).session));
     return value === null ? null : parseStored(value);
   }
@@ -516,6 +525,23 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): RedisC
       for (const stop of unwatch.splice(0)) stop();
     },
   };
+}
+
+/** Resolves when `promise` settles, or after `ms`, whichever comes first; never rejects. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = unrefTimer(setTimeout(resolve, ms));
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }
 
 function isClient(value: RedisCoordinatorOptions['redis']): value is Redis {

@@ -4,8 +4,10 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
+import { refOf } from '../../src/coordination/common.js';
 import { coordinateSession } from '../../src/coordination/coordinateSession.js';
 import { createMemoryCoordinator } from '../../src/coordination/memory.js';
+import { storeSession } from '../../src/coordination/store.js';
 import type { SharedSession } from '../../src/coordination/types.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import type { TokenSet } from '../../src/services/types.js';
@@ -179,5 +181,72 @@ describe('coordinateSession', () => {
 
     // Assert
     expect(actor.getSnapshot().matches('signedOut')).toBe(true);
+  });
+});
+
+describe('storeSession (how refreshed tokens reach the store)', () => {
+  it('a write refused by its fence waits for a new lock: it never reaches the store without one', async () => {
+    // Arrange: the stale lock expires and another holder takes the lock.
+    const coordinator = createMemoryCoordinator();
+    const stale = await coordinator.lock('k', { ttlMs: 30 });
+    const current = await coordinator.lock('k', { waitMs: 10_000 });
+
+    // Act
+    const subject = storeSession(coordinator, 'k', {
+      session: session('mine'),
+      basis: null,
+      time: Date.now(),
+      fenced: true,
+      lock: stale,
+    });
+
+    // Assert: refused, and not written while the other holder has the lock; written once it frees it.
+    expect(await subject.first).toEqual({ kind: 'retrying' });
+    expect(await coordinator.read('k')).toBeNull();
+    await current.release();
+    expect(await subject.done).toMatchObject({ kind: 'stored', record: { accessToken: 'mine', version: 1 } });
+  });
+
+  it('a newer session stored meanwhile by the lock holder is taken, never overwritten', async () => {
+    // Arrange
+    const coordinator = createMemoryCoordinator();
+    const base = await coordinator.write('k', session('base'));
+    const stale = await coordinator.lock('k', { ttlMs: 30 });
+    const current = await coordinator.lock('k', { waitMs: 10_000 });
+    await coordinator.write('k', session('theirs'), { fence: current.fence });
+    await current.release();
+
+    // Act
+    const subject = storeSession(coordinator, 'k', {
+      session: session('mine'),
+      basis: refOf(base!),
+      time: Date.now() + 1_000, // even issued later: the store's later version wins
+      fenced: true,
+      lock: stale,
+    });
+
+    // Assert
+    expect(await subject.first).toMatchObject({ kind: 'superseded', record: { accessToken: 'theirs' } });
+    expect(await coordinator.read('k')).toMatchObject({ accessToken: 'theirs', version: 2 });
+  });
+
+  it('a sign-out lands over the session it ends, and is published', async () => {
+    // Arrange
+    const coordinator = createMemoryCoordinator();
+    const base = await coordinator.write('k', session('base'));
+    const notices: string[] = [];
+    coordinator.subscribe('k', (notice) => notices.push(notice.type));
+
+    // Act
+    const outcome = await storeSession(coordinator, 'k', {
+      session: null,
+      basis: refOf(base!),
+      time: Date.now(),
+      fenced: false,
+    }).done;
+
+    // Assert
+    expect(outcome).toMatchObject({ kind: 'stored', record: { status: 'signedOut', version: 2 } });
+    expect(notices).toEqual(['signedOut']);
   });
 });

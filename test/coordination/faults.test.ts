@@ -256,6 +256,32 @@ describe('Redis refuses writes or restarts right after the provider answered a r
   });
 });
 
+describe('a sign-out while Redis refuses writes', () => {
+  it('is kept and retried: it reaches the other holders once Redis accepts writes again', async () => {
+    // Arrange
+    sim = await startMarketigerSimulator();
+    const key = 'sign-out-refused';
+    const env = { REDIS_URL: redis.url, BASE_URL: sim.baseURL, SESSION_KEY: key };
+    const [a, b] = (await start(2, env)) as [HolderProcess, HolderProcess];
+    await a.ask({ cmd: 'login' });
+    await sameSession([a, b]);
+    await redis.refuseWrites();
+
+    // Act
+    const signedOut = await b.ask({ cmd: 'logout' });
+    await until(async () => ((await state(b)).storeErrors ?? 0) >= 1, "b's sign-out refused by the store");
+    const meanwhile = await state(a);
+    await redis.acceptWrites();
+
+    // Assert
+    expect(signedOut.state).toBe('"signedOut"');
+    expect(meanwhile.state).toContain('signedIn');
+    await until(async () => (await state(a)).state === '"signedOut"', 'a signed out');
+    expect((await stored(key))?.status).toBe('signedOut');
+    await expectClean([a, b]);
+  });
+});
+
 describe('connections dropped', () => {
   it('CLIENT KILL of every connection: each holder reconnects (reported through its logger, nothing on stderr) and the next sign-out still spreads', async () => {
     // Arrange

@@ -109,6 +109,33 @@ describe('createRedisCoordinator: lock, store and notices on a real Redis', () =
   });
 });
 
+describe('createRedisCoordinator: a store that lost its data', () => {
+  it('starts a new epoch, and a fence handed out before is still refused (fences grow across the loss)', async () => {
+    // Arrange
+    const subject = coordinator();
+    const before = await subject.lock('k', { ttlMs: 60_000 });
+    const first = await subject.write('k', session('one'), { fence: before.fence });
+    await before.release();
+
+    // Act: Redis forgets everything, and another holder locks and writes.
+    await redis.flushAll();
+    const after = await subject.lock('k', { ttlMs: 60_000 });
+    const stale = await subject.write('k', session('stale'), { fence: before.fence });
+    const fresh = await subject.write('k', session('fresh'), { fence: after.fence, ifVersion: 0 });
+    await after.release();
+
+    // Assert
+    expect(first).toMatchObject({ version: 1 });
+    expect(first?.epoch).toMatch(/^[0-9a-f]{32}$/);
+    expect(after.fence).toBeGreaterThan(before.fence);
+    expect(stale).toBeNull();
+    expect(fresh).toMatchObject({ version: 1, accessToken: 'fresh' });
+    expect(fresh?.epoch).not.toBe(first?.epoch);
+    // A write conditional on the old epoch's version 1 is refused by the new epoch's version 1.
+    expect(await subject.write('k', session('aba'), { ifVersion: 1, ifEpoch: first!.epoch! })).toBeNull();
+  });
+});
+
 describe('holders in separate processes share one session through Redis', () => {
   const holders: HolderProcess[] = [];
   afterAll(async () => {
