@@ -20,7 +20,7 @@ import {
   syncDefaults,
   timeOf,
 } from './common.js';
-import { keyState, noteRecord, type StoreOperation, storeSession, syncAndWait } from './store.js';
+import { keyState, noteIssued, noteRecord, type StoreOperation, storeSession, syncAndWait } from './store.js';
 import type { SessionCoordinator, SessionNotice, SharedSession, StoredSession } from './types.js';
 
 /** The event that hands a machine a session another holder wrote (or the stored one at start-up). */
@@ -141,12 +141,6 @@ export function coordinateSession(
   let last: RecordRef | null = null;
   /** The access token of the newest session the store is known to hold (null: none or signed out). */
   let sharedToken: string | null = null;
-  /**
-   * When each token this link has met was issued, as far as it knows: what orders this actor's session
-   * and a stored one when versions cannot (a store that lost its data). A token the actor already had
-   * when the link started (restored from a snapshot) counts as older than any stored session.
-   */
-  const issued = new Map<string, number>();
   /** When this actor's session last ended by a sign-out (its own or another's), for stores that forget it. */
   let signedOutAt: number | null = null;
   /** True while this actor's own sign-out is not stored yet: it wins over whatever the store holds. */
@@ -159,21 +153,23 @@ export function coordinateSession(
 
   const tokenOf = (snapshot: ReturnType<CoordinatedActor['getSnapshot']>) =>
     snapshot.status === 'active' && snapshot.matches('signedIn') ? snapshot.context.accessToken : null;
-  const initial = tokenOf(previous);
-  if (initial) issued.set(initial, 0);
-
-  const note = (token: string, at: number) => {
-    if (issued.has(token)) return;
-    issued.set(token, at);
-    // A few tokens are enough: the current one and those just before it.
-    if (issued.size > 8) issued.delete(issued.keys().next().value!);
-  };
+  // When each token was issued orders this actor's session and a stored one when versions cannot (a
+  // store that lost its data): kept per process (`state.issued`), shared with the refreshes. A session
+  // the actor already had when the link started (restored from a snapshot) counts as older than any
+  // stored one.
+  const issuedAt = (token: string) => state.issued.get(token);
+  if (tokenOf(previous)) {
+    noteIssued(state, {
+      accessToken: previous.context.accessToken,
+      refreshToken: previous.context.refreshToken,
+      issuedAt: 0,
+    });
+  }
 
   const remember = (record: StoredSession) => {
     last = refOf(record);
     noteRecord(state, record);
     sharedToken = record.status === 'signedIn' ? record.accessToken : null;
-    if (record.status === 'signedIn') note(record.accessToken, record.issuedAt);
   };
 
   const cancelOperation = () => {
@@ -224,7 +220,7 @@ export function coordinateSession(
       refreshToken: context.refreshToken,
       accessTokenExpiresAt: context.accessTokenExpiresAt,
       refreshTokenExpiresAt: context.refreshTokenExpiresAt ?? null,
-      issuedAt: issued.get(token) || Date.now(),
+      issuedAt: issuedAt(token) ?? Date.now(),
       clockSkewMs: context.clockSkewMs,
     };
     if (context.accountId !== undefined) session.accountId = context.accountId;
@@ -232,7 +228,7 @@ export function coordinateSession(
     const op = storeSession(coordinator, sessionKey, {
       session,
       basis: last,
-      time: issued.get(token) ?? 0,
+      time: issuedAt(token) ?? 0,
       // Tokens of a coordinated refresh reach the store under the lock only.
       fenced: state.fenced.has(token),
       onError: report,
@@ -295,9 +291,10 @@ export function coordinateSession(
       return;
     }
     if (isComparable(record, last) && !isNews(record, last)) {
-      // The store holds what this link saw last: this actor moved on without the store (tokens it could
-      // not store then), or signed out without it.
-      if (token && token !== sharedToken) storeSessionOf();
+      // The store holds what this link saw last: this actor moved on without the store (tokens issued
+      // after that record, which it could not store then), or signed out without it. Tokens older than
+      // the record (a stored session the actor could not take) are never stored over it.
+      if (token && token !== sharedToken && (issuedAt(token) ?? 0) > timeOf(record)) storeSessionOf();
       else if (!token && signedOutAt !== null && record.status === 'signedIn') storeSignOut();
       return;
     }
@@ -315,7 +312,7 @@ export function coordinateSession(
     }
     // Another epoch (the store lost its data and a holder wrote since), or a store gone back in its
     // versions: the later issue (or sign-out) wins; a tie keeps what is stored.
-    const mine = token ? (issued.get(token) ?? 0) : signedOutAt;
+    const mine = token ? (issuedAt(token) ?? 0) : signedOutAt;
     remember(record);
     if (mine === null || timeOf(record) >= mine) follow(record);
     else if (token) storeSessionOf();
@@ -357,7 +354,12 @@ export function coordinateSession(
     if (snapshot.matches('signedIn')) {
       const token = snapshot.context.accessToken;
       if (!token) return;
-      note(token, Date.now());
+      // Tokens this process has not met yet were just issued (a sign-in): a refresh notes its own first.
+      noteIssued(state, {
+        accessToken: token,
+        refreshToken: snapshot.context.refreshToken,
+        issuedAt: Date.now(),
+      });
       signedOutAt = null;
       signOutUnstored = false;
       if (token !== sharedToken) storeSessionOf();

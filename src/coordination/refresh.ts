@@ -6,7 +6,7 @@
 import { AuthError, toAuthError } from '../errors.js';
 import type { TokenSet } from '../types.js';
 import { lockDefaults, refOf, syncDefaults } from './common.js';
-import { type KeyState, keyState, noteRecord, storeSession, syncAndWait } from './store.js';
+import { type KeyState, keyState, noteIssued, noteRecord, storeSession, syncAndWait } from './store.js';
 import type { CoordinationOptions, SharedSession, StoredSession } from './types.js';
 
 /** An adopted access token must still have this long to live; otherwise the stored refresh token is spent. */
@@ -76,7 +76,7 @@ export async function coordinatedRefresh(
       noteRecord(state, stored);
       if (stored?.status === 'signedOut') throw signedOutElsewhere();
       let spend = refreshToken;
-      if (stored && isNewer(stored, refreshToken, startedAt)) {
+      if (stored && isNewer(stored, refreshToken, startedAt, state.issued.get(refreshToken))) {
         if (isFresh(stored)) return tokenSetOf(stored);
         if (stored.refreshToken) spend = stored.refreshToken;
       }
@@ -112,6 +112,7 @@ export async function coordinatedRefresh(
       }
       const answer = { ...tokens, refreshToken: next.refreshToken };
       state.fenced.add(next.accessToken);
+      noteIssued(state, next);
       // The operation owns the lock from here: it releases it once the write is settled.
       handedOver = true;
       const operation = storeSession(coordinator, sessionKey, {
@@ -147,18 +148,37 @@ function isReset(state: KeyState, stored: StoredSession | null): boolean {
   return stored === null || stored.epoch !== state.epoch;
 }
 
-/** Tokens written by another holder after this one got its own. */
-function isNewer(stored: SignedIn, refreshToken: string, startedAt: number): boolean {
-  if (stored.refreshToken && stored.refreshToken !== refreshToken) return true;
+/**
+ * Tokens written by another holder after this one got its own: another refresh token, unless the stored
+ * session is older than this holder's (`mineAt`: when its tokens were issued, if this process knows).
+ * An older session in the store is one a holder that missed the last refresh stored again after the
+ * store lost its data: its refresh token was redeemed already, and must not be sent.
+ */
+function isNewer(
+  stored: SignedIn,
+  refreshToken: string,
+  startedAt: number,
+  mineAt: number | undefined,
+): boolean {
+  if (stored.refreshToken && stored.refreshToken !== refreshToken) {
+    return mineAt === undefined || stored.issuedAt >= mineAt;
+  }
   // A provider that does not rotate keeps the refresh token: tokens issued after this refresh began
   // come from another holder's refresh (the writer's clock: holders on one host or in sync by NTP).
   return stored.issuedAt >= startedAt;
 }
 
+/**
+ * An access token worth adopting: it has `ADOPT_MIN_VALIDITY_MS` left, or a quarter of its lifetime
+ * when it lives shorter than four times that (otherwise every holder of a short-lived token would
+ * refresh again rather than adopt).
+ */
 function isFresh(stored: SignedIn): boolean {
-  return (
-    stored.accessTokenExpiresAt === null || stored.accessTokenExpiresAt > Date.now() + ADOPT_MIN_VALIDITY_MS
-  );
+  if (stored.accessTokenExpiresAt === null) return true;
+  const lifetime =
+    stored.issuedAt > 0 ? stored.accessTokenExpiresAt - stored.issuedAt : Number.POSITIVE_INFINITY;
+  const margin = Math.min(ADOPT_MIN_VALIDITY_MS, Math.max(0, lifetime / 4));
+  return stored.accessTokenExpiresAt > Date.now() + margin;
 }
 
 function storedRefreshEnd(stored: StoredSession | null): number | null {

@@ -54,6 +54,20 @@ export class RecentSet {
   }
 }
 
+/** A map that keeps only its most recent entries. */
+export class RecentMap<V> {
+  readonly #items = new Map<string, V>();
+  constructor(readonly limit = 32) {}
+  set(key: string, value: V): void {
+    this.#items.delete(key);
+    this.#items.set(key, value);
+    if (this.#items.size > this.limit) this.#items.delete(this.#items.keys().next().value!);
+  }
+  get(key: string): V | undefined {
+    return this.#items.get(key);
+  }
+}
+
 /** What this process knows about one session key, shared by its links and its refreshes. */
 export interface KeyState {
   /** The epoch of the newest record this process saw under the key. */
@@ -66,6 +80,23 @@ export interface KeyState {
   readonly refused: RecentSet;
   /** Store operations in flight, by the access token they store (`''`: a sign-out). */
   readonly pending: Map<string, StoreOperation>;
+  /**
+   * When the tokens this process met were issued, by access token and by refresh token (writers'
+   * clocks; 0: unknown, a session restored from a snapshot). What orders two sessions when versions
+   * cannot: a store that lost its data may be given an older session again by a holder that missed
+   * the last refresh, and its refresh token is then one already redeemed.
+   */
+  readonly issued: RecentMap<number>;
+}
+
+/** Notes when a session's tokens were issued (the first time this process meets them). */
+export function noteIssued(
+  state: KeyState,
+  session: { accessToken: string | null; refreshToken: string | null; issuedAt: number },
+): void {
+  for (const token of [session.accessToken, session.refreshToken]) {
+    if (token && state.issued.get(token) === undefined) state.issued.set(token, session.issuedAt);
+  }
 }
 
 const states = new WeakMap<SessionCoordinator, Map<string, KeyState>>();
@@ -85,6 +116,7 @@ export function keyState(coordinator: SessionCoordinator, sessionKey: string): K
       fenced: new RecentSet(),
       refused: new RecentSet(),
       pending: new Map(),
+      issued: new RecentMap(),
     };
     byKey.set(sessionKey, state);
   }
@@ -96,6 +128,7 @@ export function noteRecord(state: KeyState, record: StoredSession | null): void 
   if (!record) return;
   state.seen = true;
   state.epoch = record.epoch;
+  if (record.status === 'signedIn') noteIssued(state, record);
 }
 
 /** What to store, and how to judge what is stored already. */

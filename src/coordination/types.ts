@@ -26,7 +26,7 @@ export interface SharedSession {
    * adopting machine apply its own lifetime from `issuedAt`.
    */
   refreshTokenExpiresAt: number | null;
-  /** When these tokens were received from the provider. */
+  /** When these tokens were received from the provider (0: not known, a session restored from a snapshot). */
   issuedAt: number;
   /** Server clock minus local clock, as measured by the writer. */
   clockSkewMs: number;

@@ -7,7 +7,8 @@ import { createActor, fromPromise, waitFor } from 'xstate';
 import { refOf } from '../../src/coordination/common.js';
 import { coordinateSession } from '../../src/coordination/coordinateSession.js';
 import { createMemoryCoordinator } from '../../src/coordination/memory.js';
-import { storeSession } from '../../src/coordination/store.js';
+import { coordinatedRefresh } from '../../src/coordination/refresh.js';
+import { keyState, noteIssued, storeSession } from '../../src/coordination/store.js';
 import type { SharedSession } from '../../src/coordination/types.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import type { TokenSet } from '../../src/services/types.js';
@@ -248,5 +249,77 @@ describe('storeSession (how refreshed tokens reach the store)', () => {
     // Assert
     expect(outcome).toMatchObject({ kind: 'stored', record: { status: 'signedOut', version: 2 } });
     expect(notices).toEqual(['signedOut']);
+  });
+});
+
+describe('coordinatedRefresh', () => {
+  it('never spends the refresh token of an older session stored again (a holder that missed the last refresh, after a loss)', async () => {
+    // Arrange: this process holds S2 (issued after S1); the store holds S1 again, its access token stale.
+    const coordinator = createMemoryCoordinator();
+    const s2 = { ...session('access-2'), refreshToken: 'refresh-2', issuedAt: Date.now() - 1_000 };
+    noteIssued(keyState(coordinator, 'k'), s2);
+    await coordinator.write('k', {
+      ...session('access-1'),
+      refreshToken: 'refresh-1',
+      issuedAt: Date.now() - 60_000,
+      accessTokenExpiresAt: Date.now() - 1_000,
+    });
+    const spent: string[] = [];
+
+    // Act
+    const tokens = await coordinatedRefresh(
+      { coordinator, sessionKey: 'k' },
+      'refresh-2',
+      async (refreshToken) => {
+        spent.push(refreshToken);
+        return {
+          accessToken: 'access-3',
+          refreshToken: 'refresh-3',
+          accessTokenExpiresAt: Date.now() + HOUR,
+          clockSkewMs: 0,
+        };
+      },
+      new AbortController().signal,
+    );
+
+    // Assert: its own token spent, the answer stored over the older session.
+    expect(spent).toEqual(['refresh-2']);
+    expect(tokens.accessToken).toBe('access-3');
+    expect(await coordinator.read('k')).toMatchObject({ accessToken: 'access-3', refreshToken: 'refresh-3' });
+  });
+
+  it('spends the stored refresh token when the stored session is newer (another holder refreshed)', async () => {
+    // Arrange
+    const coordinator = createMemoryCoordinator();
+    noteIssued(keyState(coordinator, 'k'), {
+      ...session('access-1'),
+      refreshToken: 'refresh-1',
+      issuedAt: Date.now() - 60_000,
+    });
+    await coordinator.write('k', {
+      ...session('access-2'),
+      refreshToken: 'refresh-2',
+      accessTokenExpiresAt: Date.now() - 1_000,
+    });
+    const spent: string[] = [];
+
+    // Act
+    await coordinatedRefresh(
+      { coordinator, sessionKey: 'k' },
+      'refresh-1',
+      async (refreshToken) => {
+        spent.push(refreshToken);
+        return {
+          accessToken: 'access-3',
+          refreshToken: 'refresh-3',
+          accessTokenExpiresAt: Date.now() + HOUR,
+          clockSkewMs: 0,
+        };
+      },
+      new AbortController().signal,
+    );
+
+    // Assert
+    expect(spent).toEqual(['refresh-2']);
   });
 });

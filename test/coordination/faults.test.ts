@@ -150,6 +150,48 @@ describe('Redis forgets everything', () => {
   });
 });
 
+describe('an older session stored again after a loss', () => {
+  it('a holder that missed the last refresh stores its older session into the emptied store: nobody spends or adopts its redeemed tokens, and the newer session wins', async () => {
+    // Arrange: S1, then a refresh to S2 that every holder takes.
+    sim = await startMarketigerSimulator();
+    const key = 'older-session-again';
+    const env = { REDIS_URL: redis.url, BASE_URL: sim.baseURL, SESSION_KEY: key };
+    const [a, b] = (await start(2, env)) as [HolderProcess, HolderProcess];
+    await a.ask({ cmd: 'login' });
+    const first = await sameSession([a, b]);
+    const s1 = await stored(key);
+    sim.expireAccessTokens();
+    await a.ask({ cmd: 'burst', n: 1, path: '/Project/GetProjects' });
+    const second = await sameSession([a, b]);
+    expect(second).not.toBe(first);
+
+    // Act: the store loses its data, and a holder that missed S2 (played by this test) stores S1 again,
+    // quietly; then every access token is refused.
+    await redis.flushAll();
+    const stale = createRedisCoordinator({ redis: redis.url });
+    if (s1?.status !== 'signedIn') throw new Error('S1 was not stored');
+    await stale.write(key, s1, { ifVersion: 0 });
+    await stale.close();
+    sim.expireAccessTokens();
+    const [ra, rb] = await Promise.all([
+      a.ask({ cmd: 'burst', n: 3, path: '/Project/GetProjects' }),
+      b.ask({ cmd: 'burst', n: 3, path: '/Project/GetProjects' }),
+    ]);
+
+    // Assert: one refresh, with S2's refresh token; S1's tokens neither spent nor used.
+    expect([...(ra.statuses ?? []), ...(rb.statuses ?? [])]).toEqual([200, 200, 200, 200, 200, 200]);
+    const third = await sameSession([a, b]);
+    expect([first, second]).not.toContain(third);
+    expect(sim.refreshCount).toBe(2);
+    expect(sim.refreshTokenReuseCount).toBe(0);
+    await until(async () => {
+      const now = await stored(key);
+      return now?.status === 'signedIn' && fingerprint(now.accessToken) === third;
+    }, 'the newest session stored');
+    await expectClean([a, b]);
+  });
+});
+
 describe('Redis restarts with its data', () => {
   it('keeps the session and its versions; the next refresh is one refresh for all, and a sign-out still spreads', async () => {
     // Arrange
