@@ -32,7 +32,7 @@ export const lockDefaults = {
  */
 export const syncDefaults = {
   waitMs: 250,
-  resetWaitMs: 1_000,
+  resetWaitMs: 2_000,
 } as const;
 
 /** A lock's expiry and wait, each the caller's or the default. */
@@ -153,7 +153,23 @@ export function signOutAfter(current: { version: number; epoch?: string | undefi
 
 /** A write keeps the stored record's epoch; the first write (or over a record without one) starts one. */
 function epochAfter(current: { version: number; epoch?: string | undefined }): string {
-  return current.version > 0 && current.epoch !== undefined ? current.epoch : randomId();
+  return current.version > 0 && current.epoch !== undefined ? current.epoch : newEpoch();
+}
+
+/**
+ * A new epoch: when it began (epoch ms, base 36, on the creating writer's clock) and 64 random bits.
+ * Its age tells holders that the store lost its data a moment ago, even those that already heard of it.
+ */
+export function newEpoch(now = Date.now()): string {
+  return `${now.toString(36)}-${randomId().slice(0, 16)}`;
+}
+
+/** When `epoch` began (epoch ms), or `undefined` for an epoch that does not say (written by an older version). */
+export function epochStart(epoch: string | undefined): number | undefined {
+  const match = epoch === undefined ? null : /^([0-9a-z]+)-[0-9a-f]+$/.exec(epoch);
+  if (!match) return undefined;
+  const began = Number.parseInt(match[1]!, 36);
+  return Number.isFinite(began) ? began : undefined;
 }
 
 function finiteOrNull(value: unknown): number | null {

@@ -5,12 +5,15 @@
  */
 import { AuthError, toAuthError } from '../errors.js';
 import type { TokenSet } from '../types.js';
-import { lockDefaults, refOf, syncDefaults } from './common.js';
+import { epochStart, lockDefaults, refOf, syncDefaults } from './common.js';
 import { type KeyState, keyState, noteIssued, noteRecord, storeSession, syncAndWait } from './store.js';
 import type { CoordinationOptions, SharedSession, StoredSession } from './types.js';
 
 /** An adopted access token must still have this long to live; otherwise the stored refresh token is spent. */
 const ADOPT_MIN_VALIDITY_MS = 5_000;
+
+/** How many times one refresh waits for the holders after losses of the store's data, before it gives up for now. */
+const MAX_RESET_WAITS = 3;
 
 type SignedIn = Extract<StoredSession, { status: 'signedIn' }>;
 
@@ -22,9 +25,10 @@ type SignedIn = Extract<StoredSession, { status: 'signedIn' }>;
  *    refresh token, or tokens issued after this refresh began), adopts those tokens without a request
  *    (or, if their access token is already stale, refreshes with the stored, newer refresh token);
  *    a stored sign-out ends this holder's session too (`session_expired`). When the store turns out to
- *    have lost the session since this process last read it (empty, or a new epoch), it first lets go
- *    of the lock and asks the other holders to store what they hold (one of them may hold tokens it
- *    bought with this very refresh token), waits up to `resetWaitMs`, and starts again;
+ *    have lost the session since this process last read it (empty, or a new epoch), or lost its data a
+ *    moment ago (an epoch younger than `resetWaitMs` that began with a session stored again), it first
+ *    lets go of the lock and asks the other holders to store what they hold (one of them may hold
+ *    tokens it bought with this very refresh token), waits up to `resetWaitMs`, and starts again;
  * 3. otherwise calls `refresh`. From the answer on, the refresh token is spent and these tokens are
  *    the session: they are returned to the machine whatever the store does. They are written back
  *    fenced by the lock and conditional on the version read, and published; a store that fails keeps
@@ -48,28 +52,43 @@ export async function coordinatedRefresh(
     ttlMs: options.lockTtlMs ?? lockDefaults.ttlMs,
     waitMs: options.lockWaitMs ?? lockDefaults.waitMs,
   };
-  let waitedForReset = false;
+  /** Waits for the other holders so far, and the loss of data the last one was for. */
+  let waits = 0;
+  let waitedFor: string | undefined;
   for (;;) {
     const lock = await coordinator.lock(sessionKey, { ...lockOptions, signal });
     let handedOver = false;
     try {
       const stored = await coordinator.read(sessionKey);
-      if (!waitedForReset && coordinator.requestSync && isReset(state, stored)) {
-        // The store forgot the session (or another holder stored it again into a new epoch) while this
-        // process held it: another holder may have refreshed with this very token and be about to store
-        // the answer. Ask, and wait for it outside the lock (its write needs the lock).
-        waitedForReset = true;
+      const resetWaitMs = options.resetWaitMs ?? syncDefaults.resetWaitMs;
+      // Once per loss of data: again only for another loss (a refresh that queued for the lock may live
+      // through two restarts). A loss is told by what the store holds: nothing after this process saw
+      // an epoch, or an epoch.
+      const loss = stored === null ? `empty after ${state.epoch}` : `epoch ${stored.epoch}`;
+      const wait = !coordinator.requestSync || loss === waitedFor ? 0 : resetWait(state, stored, resetWaitMs);
+      if (wait > 0) {
+        // A store that keeps losing its data: no refresh token is spent until it holds on to it.
+        if (waits >= MAX_RESET_WAITS) throw storeUnsettled();
+        // The store forgot the session a moment ago (or while this process held it): another holder
+        // may have refreshed with this very token and not have stored the answer yet (it may still be
+        // reconnecting), while a holder that missed that refresh stored the older session again. Ask,
+        // and wait for it outside the lock (its write needs the lock).
+        waits++;
+        waitedFor = loss;
         await lock.release().catch(() => {});
         handedOver = true;
-        // Only news that changes what to do ends the wait early: a sign-out, or other tokens than the ones
-        // this holder would spend (holders storing the same session again change nothing).
+        // Only news that changes what to do ends the wait early: a sign-out, or a session newer than this
+        // holder's (holders storing the same or an older session again change nothing).
+        const mineAt = state.issued.get(refreshToken);
         await syncAndWait(
           coordinator,
           sessionKey,
           stored,
-          options.resetWaitMs ?? syncDefaults.resetWaitMs,
+          wait,
           signal,
-          (record) => record.status === 'signedOut' || record.refreshToken !== refreshToken,
+          (record) =>
+            record.status === 'signedOut' ||
+            (record.refreshToken !== refreshToken && (mineAt === undefined || record.issuedAt >= mineAt)),
         );
         continue;
       }
@@ -140,12 +159,19 @@ export async function coordinatedRefresh(
 }
 
 /**
- * True when the store lost what this process saw under the key: nothing stored any more, or a record
- * of another epoch (the store was emptied and a holder stored a session again since).
+ * How long a refresh waits for the other holders before spending a refresh token: the whole `waitMs`
+ * when the store lost what this process saw under the key (nothing stored any more, or a record of
+ * another epoch); what is left of `waitMs` since the stored epoch began, when it began less than that
+ * ago with a session issued before it (a holder stored its session again after the store lost its data:
+ * maybe an older one, while the holder that refreshed last is not back yet); otherwise 0. A new epoch
+ * that starts with new tokens (the first sign-in) costs nothing.
  */
-function isReset(state: KeyState, stored: StoredSession | null): boolean {
-  if (!state.seen) return false;
-  return stored === null || stored.epoch !== state.epoch;
+function resetWait(state: KeyState, stored: StoredSession | null, waitMs: number): number {
+  if (state.seen && (stored === null || stored.epoch !== state.epoch)) return waitMs;
+  const began = epochStart(stored?.epoch);
+  if (stored?.status !== 'signedIn' || began === undefined || stored.issuedAt >= began) return 0;
+  const age = Date.now() - began;
+  return age >= waitMs ? 0 : waitMs - age;
 }
 
 /**
@@ -192,6 +218,13 @@ function tokenSetOf(stored: SignedIn): TokenSet {
     accessTokenExpiresAt: stored.accessTokenExpiresAt,
     clockSkewMs: stored.clockSkewMs,
   };
+}
+
+/** A store that lost its data again and again during one refresh: retryable, the machine backs off. */
+function storeUnsettled(): AuthError {
+  return new AuthError('network', {
+    message: 'The session store keeps losing its data; the refresh waits for it to settle.',
+  });
 }
 
 function signedOutElsewhere(): AuthError {

@@ -254,6 +254,7 @@ export function storeSession(
             void stale.release().catch(() => {});
           }
           misses++;
+          if (Date.now() >= deadline) return { kind: 'failed' };
           if (misses > 3) {
             settleFirst({ kind: 'retrying' });
             await pause.sleep(retryPause(misses - 3));
@@ -305,9 +306,9 @@ export function storeSession(
 }
 
 /**
- * Asks the holders of `sessionKey` to store again what they hold (`requestSync`), and resolves once a
- * notice tells of a record other than `from` that `enough` accepts, after `waitMs`, or when `signal`
- * aborts. Never rejects.
+ * Asks the holders of `sessionKey` to store again what they hold (`requestSync`), and resolves once the
+ * store holds a record other than `from` that `enough` accepts (told by a notice), after `waitMs`, or
+ * when `signal` aborts. Never rejects.
  */
 export function syncAndWait(
   coordinator: SessionCoordinator,
@@ -319,6 +320,8 @@ export function syncAndWait(
 ): Promise<void> {
   return new Promise<void>((resolve) => {
     let done = false;
+    const accept = (record: StoredSession | null) =>
+      record !== null && (!from || isNews(record, refOf(from))) && enough(record);
     const finish = () => {
       if (done) return;
       done = true;
@@ -329,11 +332,18 @@ export function syncAndWait(
     };
     const timer = unrefTimer(setTimeout(finish, waitMs));
     const unsubscribe = coordinator.subscribe(sessionKey, (notice) => {
-      const record = recordOf(notice);
-      if ((!from || isNews(record, refOf(from))) && enough(record)) finish();
+      if (accept(recordOf(notice))) finish();
     });
     signal?.addEventListener('abort', finish, { once: true });
     if (signal?.aborted) finish();
-    coordinator.requestSync?.(sessionKey).catch(finish);
+    // A read after subscribe() returns once the subscription is in place: the answers to the request
+    // cannot come before it. It also catches a record stored meanwhile.
+    coordinator.read(sessionKey).then(
+      (now) => {
+        if (accept(now)) finish();
+        else if (!done) coordinator.requestSync?.(sessionKey).catch(finish);
+      },
+      () => finish(),
+    );
   });
 }

@@ -175,8 +175,10 @@ export interface CoordinationOptions {
   /**
    * When the store turns out to have lost the session since this process last read it (empty, or a
    * new epoch), a refresh first asks the other holders to store again what they hold and waits up to
-   * this long, so that it never spends a refresh token another holder already redeemed
-   * (default: `1_000`, `syncDefaults.resetWaitMs`).
+   * this long, so that it never spends a refresh token another holder already redeemed. So does every
+   * refresh in the first `resetWaitMs` of an epoch that began with a session stored again, for what is
+   * left of it
+   * (default: `2_000`, `syncDefaults.resetWaitMs`).
    */
   resetWaitMs?: number;
 }

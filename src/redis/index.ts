@@ -21,6 +21,7 @@ import {
   emitLog,
   Listeners,
   lockTimes,
+  newEpoch,
   noticeOf,
   randomId,
   retryUntil,
@@ -419,7 +420,7 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): RedisC
           conditions.ifVersion === undefined ? '' : String(conditions.ifVersion),
           options.sessionTtlMs === undefined ? '' : String(Math.max(1, Math.round(options.sessionTtlMs))),
           conditions.ifEpoch ?? '',
-          randomId(),
+          newEpoch(),
         ) as Promise<string | null>,
     );
     return value === null ? null : parseStored(value);
