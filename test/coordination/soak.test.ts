@@ -9,7 +9,7 @@ import { runCoordinationSoak, soakFailures, soakReport } from './fixtures/soak.j
 
 it('10 processes through half a minute of Redis faults end on the same newest session: no session_expired, no redeemed token resent, no unhandled error', async () => {
   // Act
-  const figures = await runCoordinationSoak({ processes: 10, durationMs: 25_000, meanFaultGapMs: 2_500 });
+  const figures = await runCoordinationSoak({ processes: 10, durationMs: 25_000, meanFaultGapMs: 1_500 });
 
   // Assert
   console.log(soakReport(figures));
