@@ -9,7 +9,7 @@ export {
   type SessionStorageLike,
   type WebLocksLike,
 } from './coordination/browser.js';
-export { lockDefaults } from './coordination/common.js';
+export { lockDefaults, syncDefaults } from './coordination/common.js';
 export {
   type CoordinatedActor,
   type CoordinatedContext,

@@ -76,13 +76,14 @@ export function createMemoryCoordinator(): SessionCoordinator {
     },
 
     async write(key, session, conditions = {}) {
-      const current = { version: sessions.get(key)?.version ?? 0, fence: fences.get(key) ?? 0 };
+      const stored = sessions.get(key);
+      const current = { version: stored?.version ?? 0, epoch: stored?.epoch, fence: fences.get(key) ?? 0 };
       const next = writeOver(current, session, conditions);
       return next && store(key, next);
     },
 
     async clear(key) {
-      return store(key, signOutAfter(sessions.get(key)?.version ?? 0));
+      return store(key, signOutAfter(sessions.get(key) ?? { version: 0 }));
     },
 
     lock(key, options: LockOptions = {}) {

@@ -2,7 +2,8 @@
  * One session shared by many holders: browser tabs of one origin, or instances of a service. A
  * {@link SessionCoordinator} gives them three things, per session key:
  *
- * - a store of the latest session (plain JSON data, with a version that only grows);
+ * - a store of the latest session (plain JSON data, with a version that only grows within an epoch,
+ *   the record's lifetime in the store: a store that lost its data starts a new one);
  * - a lock with an expiry and a fencing token, taken around every refresh, so that one holder
  *   refreshes and the others adopt what it wrote (a rotated refresh token can be spent only once);
  * - notifications ('tokens updated', 'signed out') that every holder turns into machine events.
@@ -25,7 +26,7 @@ export interface SharedSession {
    * adopting machine apply its own lifetime from `issuedAt`.
    */
   refreshTokenExpiresAt: number | null;
-  /** When these tokens were received from the provider. */
+  /** When these tokens were received from the provider (0: not known, a session restored from a snapshot). */
   issuedAt: number;
   /** Server clock minus local clock, as measured by the writer. */
   clockSkewMs: number;
@@ -39,10 +40,15 @@ export interface SharedSession {
  * What the store keeps under a session key. A sign-out is kept too (`status: 'signedOut'`, no
  * tokens), not deleted: a refresh that was in flight elsewhere sees it and does not bring the session
  * back, and a late notice of an older version is recognised as late.
+ *
+ * `version` grows by one with every write; `epoch` names the record's lifetime in the store: it is
+ * created by the write that finds nothing stored and kept by every later write. Versions compare only
+ * within one epoch: a store that lost its data (a restart without persistence, a failover to an empty
+ * replica, `FLUSHALL`) starts again at version 1 under a new epoch, and holders notice.
  */
 export type StoredSession =
-  | ({ status: 'signedIn'; version: number; updatedAt: number } & SharedSession)
-  | { status: 'signedOut'; version: number; updatedAt: number };
+  | ({ status: 'signedIn'; version: number; updatedAt: number; epoch?: string } & SharedSession)
+  | { status: 'signedOut'; version: number; updatedAt: number; epoch?: string };
 
 /** Conditions on a {@link SessionCoordinator.write}: it is refused (resolves `null`) when one fails. */
 export interface WriteConditions {
@@ -53,6 +59,11 @@ export interface WriteConditions {
   fence?: number;
   /** Refused unless the stored version is still this one (`0`: nothing stored yet). */
   ifVersion?: number;
+  /**
+   * With `ifVersion` above 0: refused unless the stored record is also of this epoch (a store that lost
+   * its data and counted up to the same version again holds another session).
+   */
+  ifEpoch?: string;
 }
 
 /** A held lock. Release it in `finally`; an unreleased lock still expires. */
@@ -78,7 +89,7 @@ export interface LockOptions {
 /** What holders tell each other. Listeners get the stored session, already read. */
 export type SessionNotice =
   | { type: 'updated'; session: Extract<StoredSession, { status: 'signedIn' }> }
-  | { type: 'signedOut'; version: number };
+  | { type: 'signedOut'; version: number; epoch?: string; updatedAt?: number };
 
 /**
  * The shared store, lock and notifications behind coordinated sessions. Every method is keyed by a
@@ -119,7 +130,38 @@ export interface SessionCoordinator {
   publish(sessionKey: string, session: StoredSession): Promise<void>;
   /** Calls `listener` for every notice on the key, until the returned function is called. */
   subscribe(sessionKey: string, listener: (notice: SessionNotice) => void): () => void;
+  /**
+   * Optional, for stores that can lose data or notices (Redis, the tabs of a browser): asks every
+   * holder of the key to compare what it holds with the store and store it again when the store holds
+   * less (`onResync` listeners everywhere, this process included).
+   */
+  requestSync?(sessionKey: string): Promise<void>;
+  /**
+   * Optional: calls `listener` whenever the holders of the key should compare what they hold with the
+   * store: the connection to the store came back after a drop (notices may have been lost), or a holder
+   * asked (`requestSync`). Until the returned function is called.
+   */
+  onResync?(sessionKey: string, listener: () => void): () => void;
 }
+
+/**
+ * What a coordinator reports about its store and its connections (a dropped connection, a
+ * reconnection, a browser API that is missing). Plain data, never a token.
+ */
+export interface CoordinationLogEntry {
+  level: 'info' | 'warn';
+  /**
+   * `connection_lost`, `reconnected`, `connection_ended`: a Redis connection; `store_failed`: a write
+   * that is being retried; `degraded`: a browser without an API the coordinator needs.
+   */
+  event: 'connection_lost' | 'reconnected' | 'connection_ended' | 'store_failed' | 'degraded';
+  message: string;
+  /** Which Redis connection: the one for commands, or the one subscribed to notices. */
+  connection?: 'commands' | 'notices';
+}
+
+/** Receives {@link CoordinationLogEntry}s. A logger that throws is ignored. */
+export type CoordinationLogger = (entry: CoordinationLogEntry) => void;
 
 /** Options of `marketigerActors(api, options)` and `mrkterActors(api, options)`. */
 export interface CoordinationOptions {
@@ -130,4 +172,13 @@ export interface CoordinationOptions {
   lockTtlMs?: number;
   /** How long a holder waits for another's refresh before it gives up (a retryable `timeout`) (default: `30_000`, `lockDefaults.waitMs`). */
   lockWaitMs?: number;
+  /**
+   * When the store turns out to have lost the session since this process last read it (empty, or a
+   * new epoch), a refresh first asks the other holders to store again what they hold and waits up to
+   * this long, so that it never spends a refresh token another holder already redeemed. So does every
+   * refresh in the first `resetWaitMs` of an epoch that began with a session stored again, for what is
+   * left of it
+   * (default: `2_000`, `syncDefaults.resetWaitMs`).
+   */
+  resetWaitMs?: number;
 }

@@ -96,6 +96,11 @@ export interface MarketigerSimulator {
   readonly log: SimLogEntry[];
   /** How many refresh requests arrived (the same as `requestCount('POST /v2/Auth/RefreshToken')`). */
   readonly refreshCount: number;
+  /**
+   * How many refresh requests presented a refresh token that an earlier request had already redeemed
+   * (each is refused): a client that sends one lost track of a rotation. 0 is the goal.
+   */
+  readonly refreshTokenReuseCount: number;
   /** The simulator's current time (epoch ms): its `now` plus every {@link MarketigerSimulator.advanceClock}. */
   now(): number;
   requestCount(route: RouteKey): number;
@@ -161,6 +166,9 @@ export async function startMarketigerSimulator(
     log: server.log,
     get refreshCount() {
       return server.requestCount(marketigerRoutes.refreshToken);
+    },
+    get refreshTokenReuseCount() {
+      return marketiger.refreshTokenReuseCount();
     },
     now,
     requestCount: (route) => server.requestCount(route),

@@ -5,6 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coordinatedRefresh } from '../../src/coordination/refresh.js';
+import { keyState, noteRecord } from '../../src/coordination/store.js';
 import { createRedisCoordinator, type RedisCoordinator } from '../../src/redis/index.js';
 import { marketigerRoutes, startMarketigerSimulator } from '../../src/testing/index.js';
 import { type HolderProcess, startHolder } from './fixtures/processes.js';
@@ -106,6 +108,76 @@ describe('createRedisCoordinator: lock, store and notices on a real Redis', () =
     expect(published.length).toBeGreaterThanOrEqual(2);
     expect(published.some((m) => m.includes('one'))).toBe(false);
     await spy.quit();
+  });
+});
+
+describe('createRedisCoordinator: a store that lost its data', () => {
+  it('starts a new epoch, and a fence handed out before is still refused (fences grow across the loss)', async () => {
+    // Arrange
+    const subject = coordinator();
+    const before = await subject.lock('k', { ttlMs: 60_000 });
+    const first = await subject.write('k', session('one'), { fence: before.fence });
+    await before.release();
+
+    // Act: Redis forgets everything, and another holder locks and writes.
+    await redis.flushAll();
+    const after = await subject.lock('k', { ttlMs: 60_000 });
+    const stale = await subject.write('k', session('stale'), { fence: before.fence });
+    const fresh = await subject.write('k', session('fresh'), { fence: after.fence, ifVersion: 0 });
+    await after.release();
+
+    // Assert
+    expect(first).toMatchObject({ version: 1 });
+    expect(first?.epoch).toMatch(/^[0-9a-z]+-[0-9a-f]{16}$/);
+    expect(after.fence).toBeGreaterThan(before.fence);
+    expect(stale).toBeNull();
+    expect(fresh).toMatchObject({ version: 1, accessToken: 'fresh' });
+    expect(fresh?.epoch).not.toBe(first?.epoch);
+    // A write conditional on the old epoch's version 1 is refused by the new epoch's version 1.
+    expect(await subject.write('k', session('aba'), { ifVersion: 1, ifEpoch: first!.epoch! })).toBeNull();
+  });
+});
+
+describe('coordinatedRefresh on Redis, right after the store lost its data', () => {
+  it('waits for the holders before spending: the older session a holder stored again is not spent, the newer one another holder brings is', async () => {
+    // Arrange: the store was emptied; a holder that missed the last refresh stored S1 again (a new
+    // epoch). The refreshing holder has heard of it. The holder that has S2 is still away: it comes
+    // back when asked (a resync), as a reconnecting holder does.
+    const prefix = 'reset-wait';
+    const refresher = coordinator(prefix);
+    const late = coordinator(prefix);
+    const s1 = { ...session('access-1'), refreshToken: 'refresh-1', issuedAt: Date.now() - 10_000 };
+    const s2 = { ...session('access-2'), refreshToken: 'refresh-2', issuedAt: Date.now() - 5_000 };
+    const stale = await coordinator(prefix).write('k', s1, { ifVersion: 0 });
+    noteRecord(keyState(refresher, 'k'), stale);
+    const stopLate = late.onResync('k', () => {
+      stopLate();
+      void late
+        .write('k', s2, { ifVersion: 1, ifEpoch: stale!.epoch! })
+        .then((written) => late.publish('k', written!));
+    });
+    await late.read('k'); // its subscription is in place once a read after it returns
+    const spent: string[] = [];
+
+    // Act
+    const tokens = await coordinatedRefresh(
+      { coordinator: refresher, sessionKey: 'k' },
+      'refresh-1',
+      async (refreshToken) => {
+        spent.push(refreshToken);
+        return {
+          accessToken: 'access-3',
+          refreshToken: 'refresh-3',
+          accessTokenExpiresAt: Date.now() + 60_000,
+          clockSkewMs: 0,
+        };
+      },
+      new AbortController().signal,
+    );
+
+    // Assert: S1's refresh token was never sent; S2 (fresh) was taken without a request.
+    expect(spent).toEqual([]);
+    expect(tokens.accessToken).toBe('access-2');
   });
 });
 

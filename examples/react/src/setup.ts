@@ -36,6 +36,8 @@ export interface PageSetup {
   /**
    * `?coordinate=1`: the Marketiger session is shared by every tab of this page (Web Locks and a
    * BroadcastChannel): one refresh for all tabs, a new tab starts signed in, a sign-out signs out all.
+   * With `&storage=local` it is kept in `localStorage` too, and survives a reload. A browser without
+   * what that needs (an insecure context has no Web Locks) keeps one session per tab: the console says so.
    */
   coordinator: SessionCoordinator | null;
   /**
@@ -67,7 +69,13 @@ export function setupFromQuery(search: string): PageSetup {
         : attempt(() => createMrkterApi({ authBaseURL: mrkterAuth, apiBaseURL: mrkterApi, ...deadline })),
     marketigerInput: projectId ? { projectId } : {},
     mrkterInput: Number.isFinite(cooldown) && cooldown >= 0 ? { resendCooldownMs: cooldown } : {},
-    coordinator: params.get('coordinate') === '1' ? createBrowserCoordinator() : null,
+    coordinator:
+      params.get('coordinate') === '1'
+        ? createBrowserCoordinator({
+            ...(params.get('storage') === 'local' ? { storage: localStorage } : {}),
+            logger: (entry) => console.warn(`authcharts: ${entry.message}`),
+          })
+        : null,
     persistMrkter: params.get('persist') === '1',
   };
 }

@@ -61,6 +61,8 @@ export interface MarketigerApiSim {
   expireAccessTokens(): void;
   /** Every refresh token issued so far is refused from now on. */
   revokeRefreshTokens(): void;
+  /** Refresh requests that presented a refresh token an earlier request had already redeemed. */
+  refreshTokenReuseCount(): number;
 }
 
 /** The Marketiger API of one simulator. */
@@ -76,6 +78,9 @@ export function createMarketigerApiSim(config: MarketigerApiSimConfig): Marketig
   const issuedJtis = new Set<string>();
   const refusedJtis = new Set<string>();
   const refreshTokens = new Map<string, RefreshRecord>();
+  // Tokens already presented once: a client that sends one again lost track of a rotation (counted).
+  const redeemed = new Set<string>();
+  let reuses = 0;
 
   // Emails are compared without case, as sign-in forms generally do; passwords exactly.
   const findUser = (email: string) => users.find((u) => u.email.toLowerCase() === email.toLowerCase());
@@ -149,6 +154,8 @@ export function createMarketigerApiSim(config: MarketigerApiSimConfig): Marketig
         const record = refreshTokens.get(token);
         // Spent on first use, whatever the outcome: a rotated token is never accepted twice.
         refreshTokens.delete(token);
+        if (redeemed.has(token)) reuses++;
+        else if (record) redeemed.add(token);
         if (!record || now() >= record.expiresAt) return authenticationFailed;
         const user = findUser(record.email);
         if (!user) return authenticationFailed;
@@ -183,5 +190,6 @@ export function createMarketigerApiSim(config: MarketigerApiSimConfig): Marketig
     revokeRefreshTokens() {
       refreshTokens.clear();
     },
+    refreshTokenReuseCount: () => reuses,
   };
 }
