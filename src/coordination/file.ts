@@ -184,7 +184,7 @@ export function createFileCoordinator(options: FileCoordinatorOptions): FileCoor
     async write(key, session, conditions = {}) {
       return update(key, (record) => {
         const next = writeOver(
-          { version: record.session?.version ?? 0, fence: record.fence },
+          { version: record.session?.version ?? 0, fence: record.fence, epoch: record.session?.epoch },
           session,
           conditions,
         );
@@ -196,7 +196,7 @@ export function createFileCoordinator(options: FileCoordinatorOptions): FileCoor
 
     async clear(key) {
       return update(key, (record) => {
-        const next = signOutAfter(record.session?.version ?? 0);
+        const next = signOutAfter({ version: record.session?.version ?? 0, epoch: record.session?.epoch });
         return { record: { ...record, session: next }, result: structuredClone(next) };
       });
     },

@@ -177,7 +177,7 @@ describe('createFileCoordinator', () => {
     ]);
 
     // assert: the sign-in may have been read after the sign-out was written, so only the last is sure
-    expect(heard.at(-1)).toEqual({ type: 'signedOut', version: 2 });
+    expect(heard.at(-1)).toMatchObject({ type: 'signedOut', version: 2 });
     expect(new Set(heard.map((n) => JSON.stringify(n))).size).toBe(heard.length);
   });
 
