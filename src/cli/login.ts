@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import * as prompts from '@clack/prompts';
 import pc from 'picocolors';
 import { type AnyActorRef, type InspectionEvent, waitFor } from 'xstate';
+import type { CoordinatedContext } from '../coordination/coordinateSession.js';
 import { AuthError, type AuthErrorData, toAuthError } from '../errors.js';
 import { identityProblem, type MrkterIdentity } from '../index.js';
 import { marketigerSession, mrkterSession } from './actors.js';
@@ -155,7 +156,11 @@ function spinner(interactive: boolean) {
 }
 
 /** Stores the session and says where; never prints a secret. */
-async function storeSession(options: LoginOptions, meta: SessionMeta, context: SharedContext): Promise<void> {
+async function storeSession(
+  options: LoginOptions,
+  meta: SessionMeta,
+  context: CoordinatedContext,
+): Promise<void> {
   const store = openStore(options.env);
   try {
     const key = await store.save(meta, {
@@ -172,16 +177,6 @@ async function storeSession(options: LoginOptions, meta: SessionMeta, context: S
   } finally {
     store.close();
   }
-}
-
-interface SharedContext {
-  accessToken: string | null;
-  refreshToken: string | null;
-  accessTokenExpiresAt: number | null;
-  refreshTokenExpiresAt?: number | null;
-  clockSkewMs: number;
-  accountId?: number | string | null;
-  sessionId?: string | null;
 }
 
 /** Runs a login flow, reporting its failure with the host it concerns; resolves with the exit code. */
