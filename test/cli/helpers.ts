@@ -3,12 +3,14 @@
  * (tsup, as `npm run build` makes dist/cli, in one file): starting it then costs a plain `node` start,
  * not a TypeScript transform of the whole tree per command (about 2 s each under load).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'tsup';
+import { afterAll, beforeAll } from 'vitest';
 
 export const repo = join(import.meta.dirname, '..', '..');
 /** A generous bound for things that happen in well under a second on an idle machine. */
@@ -166,4 +168,31 @@ export async function editSessionFile(
   const record = JSON.parse(await readFile(path, 'utf8'));
   change(record.session);
   await writeFile(path, JSON.stringify(record));
+}
+
+/**
+ * The CLI bundled once and one `authcharts simulate` for a test file: started before its tests, stopped
+ * and removed after them. Read `cli` and `sim` inside tests (they exist once `beforeAll` has run).
+ */
+export function cliAndSimulate(): { readonly cli: { path: string }; readonly sim: Simulate } {
+  let cli: { path: string; remove: () => Promise<void> } | undefined;
+  let sim: Simulate | undefined;
+  beforeAll(async () => {
+    cli = await buildCli();
+    sim = await startSimulate(cli.path);
+  }, 60_000);
+  afterAll(async () => {
+    await sim?.stop();
+    await cli?.remove();
+  });
+  return {
+    get cli() {
+      if (!cli) throw new Error('the CLI is built in beforeAll');
+      return cli;
+    },
+    get sim() {
+      if (!sim) throw new Error('authcharts simulate is started in beforeAll');
+      return sim;
+    },
+  };
 }

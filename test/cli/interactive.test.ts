@@ -6,23 +6,14 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 import pty from '@lydell/node-pty';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, configFolder, repo, run, SAFETY_NET_MS, type Simulate, startSimulate } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { cliAndSimulate, configFolder, repo, run, SAFETY_NET_MS } from './helpers.js';
 
-let cli: { path: string; remove: () => Promise<void> };
-let sim: Simulate;
-beforeAll(async () => {
-  cli = await buildCli();
-  sim = await startSimulate(cli.path);
-}, 60_000);
-afterAll(async () => {
-  await sim?.stop();
-  await cli?.remove();
-});
+const running = cliAndSimulate();
 
 /** The CLI in a terminal: what it shows (colours and cursor moves taken out), and typing. */
 function terminal(args: string[], env: NodeJS.ProcessEnv) {
-  const subject = pty.spawn(process.execPath, [cli.path, ...args], {
+  const subject = pty.spawn(process.execPath, [running.cli.path, ...args], {
     name: 'xterm',
     cols: 120,
     rows: 40,
@@ -72,7 +63,7 @@ function terminal(args: string[], env: NodeJS.ProcessEnv) {
 
 /** The last code the simulator sent to a phone number ending in `last4`. */
 function lastCode(last4: string): string {
-  const codes = [...sim.output.matchAll(new RegExp(`SMS to …${last4}: (\\d+)`, 'g'))];
+  const codes = [...running.sim.output.matchAll(new RegExp(`SMS to …${last4}: (\\d+)`, 'g'))];
   return codes.at(-1)?.[1] ?? '';
 }
 
@@ -85,7 +76,16 @@ describe('authcharts login at a terminal', () => {
     const folder = await configFolder();
     const env = { AUTHCHARTS_CONFIG_DIR: folder.dir };
     const subject = terminal(
-      ['login', 'mrkter', '--auth-url', sim.authUrl, '--api-url', sim.apiUrl, '--resend-cooldown', '6'],
+      [
+        'login',
+        'mrkter',
+        '--auth-url',
+        running.sim.authUrl,
+        '--api-url',
+        running.sim.apiUrl,
+        '--resend-cooldown',
+        '6',
+      ],
       env,
     );
     try {
@@ -120,7 +120,7 @@ describe('authcharts login at a terminal', () => {
       await sent.finally(() => clearInterval(retry));
       const secondCode = lastCode('2288');
       expect(secondCode).not.toBe('');
-      expect(sim.count(/POST \/verification\/sms 201/)).toBeGreaterThanOrEqual(2);
+      expect(running.sim.count(/POST \/verification\/sms 201/)).toBeGreaterThanOrEqual(2);
 
       // a wrong code: the attempts left, then the right one
       await subject.expect(/Code sent by SMS/);
@@ -133,7 +133,7 @@ describe('authcharts login at a terminal', () => {
       expect(subject.screen).not.toContain('nophone-password');
 
       // the session is stored and usable
-      const status = await run(cli.path, ['status', 'mrkter'], env);
+      const status = await run(running.cli.path, ['status', 'mrkter'], env);
       expect(status.stdout).toMatch(/account\s+1003 \(Working Co\)/);
 
       // and on a terminal `api` prints the JSON body pretty
@@ -149,12 +149,12 @@ describe('authcharts login at a terminal', () => {
   it('exits 130 on Ctrl-C at a prompt, and stores nothing', { timeout: 60_000 }, async () => {
     const folder = await configFolder();
     const env = { AUTHCHARTS_CONFIG_DIR: folder.dir };
-    const subject = terminal(['login', 'marketiger', '--base-url', sim.marketigerUrl], env);
+    const subject = terminal(['login', 'marketiger', '--base-url', running.sim.marketigerUrl], env);
     try {
       await subject.expect(/Email/);
       subject.type('\u0003');
       expect(await subject.exited).toBe(130);
-      expect((await run(cli.path, ['status'], env)).code).toBe(1);
+      expect((await run(running.cli.path, ['status'], env)).code).toBe(1);
     } finally {
       subject.kill();
       await folder.remove();

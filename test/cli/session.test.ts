@@ -5,11 +5,11 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MARKETIGER_DEMO_USER } from '../../src/testing/marketigerSimulator.js';
 import { defaultMrkterUsers } from '../../src/testing/mrkterSimulator.js';
 import {
-  buildCli,
+  cliAndSimulate,
   configFolder,
   editSessionFile,
   type Run,
@@ -22,16 +22,7 @@ import {
 
 const SINGLE = defaultMrkterUsers.find((u) => u.identities.length === 1)!;
 
-let cli: { path: string; remove: () => Promise<void> };
-let sim: Simulate;
-beforeAll(async () => {
-  cli = await buildCli();
-  sim = await startSimulate(cli.path);
-}, 60_000);
-afterAll(async () => {
-  await sim?.stop();
-  await cli?.remove();
-});
+const running = cliAndSimulate();
 
 interface Provider {
   name: 'marketiger' | 'mrkter';
@@ -78,7 +69,7 @@ describe.concurrent.each(providers)('authcharts with a stored $name session', (p
     const env = { AUTHCHARTS_CONFIG_DIR: folder.dir };
     const printed: string[] = [];
     const cliRun = async (args: string[]) => {
-      const result = await run(cli.path, args, env);
+      const result = await run(running.cli.path, args, env);
       printed.push(result.stdout, result.stderr);
       return result;
     };
@@ -113,11 +104,11 @@ describe.concurrent.each(providers)('authcharts with a stored $name session', (p
       await editSessionFile(file, (session) => {
         session.accessTokenExpiresAt = Date.now() - 1_000;
       });
-      const before = sim.count(provider.refreshLine);
+      const before = running.sim.count(provider.refreshLine);
       const afterExpiry = await cliRun(['api', provider.name, 'GET', provider.apiPath]);
       expect(afterExpiry.code, afterExpiry.stderr).toBe(0);
       expect(JSON.parse(afterExpiry.stdout)).toEqual(provider.expectedBody);
-      expect(sim.count(provider.refreshLine) - before).toBe(1);
+      expect(running.sim.count(provider.refreshLine) - before).toBe(1);
       const refreshed = await readSessionFile(file);
       expect(refreshed.session.refreshToken).not.toBe(first.session.refreshToken);
       expect(refreshed.session.accessToken).not.toBe(first.session.accessToken);
@@ -128,19 +119,19 @@ describe.concurrent.each(providers)('authcharts with a stored $name session', (p
       await editSessionFile(file, (session) => {
         session.accessTokenExpiresAt = Date.now() - 1_000;
       });
-      const beforeBoth = sim.count(provider.refreshLine);
+      const beforeBoth = running.sim.count(provider.refreshLine);
       const both = await Promise.all([
         cliRun(['api', provider.name, 'GET', provider.apiPath]),
         cliRun(['api', provider.name, 'GET', provider.apiPath]),
       ]);
       expect(both.map((r) => r.code)).toEqual([0, 0]);
       expect(both.map((r) => JSON.parse(r.stdout))).toEqual([provider.expectedBody, provider.expectedBody]);
-      expect(sim.count(provider.refreshLine) - beforeBoth).toBe(1);
+      expect(running.sim.count(provider.refreshLine) - beforeBoth).toBe(1);
       const shared = await readSessionFile(file);
       expect(shared.session.refreshToken).not.toBe(refreshed.session.refreshToken);
 
       // token: the access token alone on stdout
-      const token = await run(cli.path, ['token', provider.name], env);
+      const token = await run(running.cli.path, ['token', provider.name], env);
       expect(token.code, token.stderr).toBe(0);
       expect(token.stdout).toBe(`${shared.session.accessToken}\n`);
       expect(token.stderr).toBe('');
@@ -191,14 +182,14 @@ describe.concurrent('a session the refresh cannot save', () => {
       });
 
       // act
-      const subject = await run(cli.path, ['api', 'marketiger', 'GET', '/Project/GetProjects'], env);
+      const subject = await run(running.cli.path, ['api', 'marketiger', 'GET', '/Project/GetProjects'], env);
 
       // assert
       expect(subject.code).toBe(1);
       expect(subject.stderr).toMatch(/session_expired/);
       expect(subject.stderr).toMatch(/Sign in again: authcharts login marketiger/);
       expect((await readSessionFile(file)).session.status).toBe('signedOut');
-      expect((await run(cli.path, ['status'], env)).code).toBe(1);
+      expect((await run(running.cli.path, ['status'], env)).code).toBe(1);
     } finally {
       await folder.remove();
     }
@@ -211,7 +202,7 @@ describe.concurrent('a command that waits for the lock', () => {
     // a simulator of its own, so that its refresh is not counted by the tests above
     const folder = await configFolder();
     const env = { AUTHCHARTS_CONFIG_DIR: folder.dir };
-    const own = await startSimulate(cli.path);
+    const own = await startSimulate(running.cli.path);
     try {
       const login = await loginWithCode(providers[0]!, env, own);
       expect(login.code, login.stderr).toBe(0);
@@ -223,7 +214,7 @@ describe.concurrent('a command that waits for the lock', () => {
       await writeFile(`${file}.lock`, JSON.stringify(holder));
 
       // act
-      const subject = await run(cli.path, ['api', 'marketiger', 'GET', '/Project/GetProjects'], env);
+      const subject = await run(running.cli.path, ['api', 'marketiger', 'GET', '/Project/GetProjects'], env);
 
       // assert: nothing but the lock's timers was pending while it waited; it did not end early
       expect(subject.code, subject.stderr).toBe(0);
@@ -237,9 +228,13 @@ describe.concurrent('a command that waits for the lock', () => {
 });
 
 /** Signs in without a terminal; for Mrkter the code the simulator printed goes to the login's stdin. */
-async function loginWithCode(provider: Provider, env: NodeJS.ProcessEnv, simulator = sim): Promise<Run> {
+async function loginWithCode(
+  provider: Provider,
+  env: NodeJS.ProcessEnv,
+  simulator = running.sim,
+): Promise<Run> {
   const from = simulator.output.length;
-  const login = start(cli.path, ['login', provider.name, ...provider.urlFlags(simulator)], {
+  const login = start(running.cli.path, ['login', provider.name, ...provider.urlFlags(simulator)], {
     ...env,
     ...provider.env,
   });
