@@ -8,7 +8,6 @@
  */
 import { AuthError, isAuthErrorKind } from '../errors.js';
 import { assertHeaderValue } from '../services/http/headers.js';
-import { unrefTimer } from '../time.js';
 import type { CredentialHeaders, SessionActor, SessionSnapshot } from '../types.js';
 
 type SessionContext = SessionSnapshot['context'];
@@ -142,11 +141,11 @@ export function credentialsFor(
       else resolve(outcome);
     };
     const onAbort = () => finish(new AuthError('aborted'));
-    const timer = unrefTimer(
-      setTimeout(
-        () => finish(new AuthError('timeout', { message: 'The session did not finish refreshing in time.' })),
-        waitMs,
-      ),
+    // Kept alive (not unref'd): a request waits on it. With an unref'd clock the machine's own timers
+    // (a backoff) do not keep Node alive, and the request would be dropped unanswered.
+    const timer = setTimeout(
+      () => finish(new AuthError('timeout', { message: 'The session did not finish refreshing in time.' })),
+      waitMs,
     );
     signal?.addEventListener?.('abort', onAbort);
     let subscription: { unsubscribe(): void } | undefined;

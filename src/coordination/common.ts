@@ -3,7 +3,6 @@
  * a lock with a deadline and an abort signal.
  */
 import { AuthError } from '../errors.js';
-import { unrefTimer } from '../time.js';
 import type {
   CoordinationLogEntry,
   CoordinationLogger,
@@ -247,7 +246,11 @@ export function lockTimeout(): AuthError {
   return new AuthError('timeout', { message: 'Another holder of the session kept it locked too long.' });
 }
 
-/** Resolves after `ms`, or rejects with `aborted` when `signal` aborts. The timer never keeps Node alive. */
+/**
+ * Resolves after `ms`, or rejects with `aborted` when `signal` aborts. The timer keeps Node alive: a
+ * caller awaits what comes after the pause (a lock, a store write), and a script whose only pending
+ * work is that wait must not end before it, with its promise never settled.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -258,12 +261,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(new AuthError('aborted'));
     };
-    const timer = unrefTimer(
-      setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms),
-    );
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -297,15 +298,15 @@ export function retryPause(attempt: number, capMs = 2_000): number {
 }
 
 /**
- * A pause that {@link Wakeable.wake} cuts short (a reconnection: retry now), and that never keeps
- * Node alive.
+ * A pause that {@link Wakeable.wake} cuts short (a reconnection: retry now). Like {@link sleep}, it
+ * keeps Node alive: the store write it spaces out must not be dropped by a script that ends meanwhile.
  */
 export class Wakeable {
   #wake: (() => void) | undefined;
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = unrefTimer(setTimeout(done, ms));
+      const timer = setTimeout(done, ms);
       const self = this;
       function done() {
         clearTimeout(timer);

@@ -110,12 +110,11 @@ export function createMemoryCoordinator(): SessionCoordinator {
           leave();
           reject(new AuthError('aborted'));
         };
-        const timer = unrefTimer(
-          setTimeout(() => {
-            leave();
-            reject(lockTimeout());
-          }, waitMs),
-        );
+        // Kept alive (not unref'd): the caller awaits the lock, at most `waitMs`.
+        const timer = setTimeout(() => {
+          leave();
+          reject(lockTimeout());
+        }, waitMs);
         signal?.addEventListener('abort', onAbort, { once: true });
         waiting.set(key, [...(waiting.get(key) ?? []), waiter]);
       });

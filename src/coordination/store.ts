@@ -330,7 +330,8 @@ export function syncAndWait(
       signal?.removeEventListener('abort', finish);
       resolve();
     };
-    const timer = unrefTimer(setTimeout(finish, waitMs));
+    // Kept alive (not unref'd): the caller awaits the answer, at most `waitMs`.
+    const timer = setTimeout(finish, waitMs);
     const unsubscribe = coordinator.subscribe(sessionKey, (notice) => {
       if (accept(recordOf(notice))) finish();
     });

@@ -39,7 +39,6 @@ import type {
   WriteConditions,
 } from '../coordination/types.js';
 import { AuthError, isAuthError } from '../errors.js';
-import { unrefTimer } from '../time.js';
 
 /** Options of {@link createRedisCoordinator}. */
 export interface RedisCoordinatorOptions {
@@ -311,16 +310,16 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): RedisC
       return await Promise.race([
         pending,
         new Promise<never>((_, reject) => {
-          timer = unrefTimer(
-            setTimeout(
-              () =>
-                reject(
-                  new AuthError('network', {
-                    message: `The session store (Redis) did not answer within ${commandTimeoutMs} ms.`,
-                  }),
-                ),
-              commandTimeoutMs,
-            ),
+          // Kept alive (not unref'd): the caller awaits the command, at most `commandTimeoutMs`,
+          // even on a connection the app unref'd.
+          timer = setTimeout(
+            () =>
+              reject(
+                new AuthError('network', {
+                  message: `The session store (Redis) did not answer within ${commandTimeoutMs} ms.`,
+                }),
+              ),
+            commandTimeoutMs,
           );
         }),
       ]);
@@ -531,7 +530,7 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): RedisC
 /** Resolves when `promise` settles, or after `ms`, whichever comes first; never rejects. */
 function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = unrefTimer(setTimeout(resolve, ms));
+    const timer = setTimeout(resolve, ms);
     promise.then(
       () => {
         clearTimeout(timer);
