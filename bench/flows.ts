@@ -6,7 +6,7 @@
  *   `sim.lastCode()`) validated into a session id.
  */
 import type { Agent } from 'node:http';
-import { createActor, waitFor } from 'xstate';
+import { type Actor, createActor, waitFor } from 'xstate';
 import { createAuthorizedAxios } from '../src/client/createAuthorizedAxios.js';
 import { createUnrefClock } from '../src/clock.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
@@ -49,17 +49,71 @@ async function times(count: number, flow: () => Promise<void>) {
   for (let i = 0; i < count; i++) await flow();
 }
 
+type MarketigerMachine = ReturnType<typeof providedMarketiger>;
+type MrkterMachine = typeof mrkterMachine;
+
+/**
+ * Starts an actor of `machine` (its actors provided) and signs in with `credentials`; resolves with the
+ * signed-in actor (the caller stops it), or stops it and throws.
+ */
+export async function marketigerSignIn(
+  machine: MarketigerMachine,
+  credentials: { email: string; password: string },
+): Promise<Actor<MarketigerMachine>> {
+  const actor = createActor(machine, { clock: createUnrefClock() }).start();
+  try {
+    actor.send({ type: 'auth.login', ...credentials });
+    const snapshot = await waitFor(actor, (s) => s.matches('signedIn') || s.matches('signedOut'), WAIT);
+    if (!snapshot.matches('signedIn')) throw new Error('the Marketiger machine did not sign in');
+    return actor;
+  } catch (error) {
+    actor.stop();
+    throw error;
+  }
+}
+
+/**
+ * Starts an actor of `machine` (its actors provided) and walks a Mrkter sign-in: credentials, the first
+ * identity, the SMS code `codeFor` gives for its phone. Resolves with the signed-in actor (the caller
+ * stops it), or stops it and throws.
+ */
+export async function mrkterSignIn(
+  machine: MrkterMachine,
+  user: { username: string; password: string },
+  codeFor: (phoneNumber: string | undefined) => string | undefined,
+): Promise<Actor<MrkterMachine>> {
+  const actor = createActor(machine, { clock: createUnrefClock() }).start();
+  try {
+    actor.send({ type: 'auth.login', username: user.username, password: user.password });
+    let snapshot = await waitFor(
+      actor,
+      (s) => s.matches('selectingIdentity') || s.matches('signedOut'),
+      WAIT,
+    );
+    const identity = snapshot.context.identities[0];
+    if (!snapshot.matches('selectingIdentity') || !identity) throw new Error('no identities to choose from');
+    actor.send({ type: 'identity.select', accountId: identity.accountId });
+    snapshot = await waitFor(actor, (s) => s.matches('awaitingCode') || s.matches('selectingIdentity'), WAIT);
+    const code = codeFor(snapshot.context.phoneNumber ?? undefined);
+    if (!snapshot.matches('awaitingCode') || !code) throw new Error('no SMS code was sent');
+    actor.send({ type: 'code.submit', code });
+    snapshot = await waitFor(actor, (s) => s.matches('signedIn') || !s.hasTag('busy'), WAIT);
+    if (!snapshot.matches('signedIn')) throw new Error('the Mrkter machine did not sign in');
+    return actor;
+  } catch (error) {
+    actor.stop();
+    throw error;
+  }
+}
+
 /** The two variants of a Marketiger sign-in against `sim`, over `agent`. */
 export function marketigerFlowsOn(sim: MarketigerSimulator, agent: Agent): FlowVariants {
   const machine = providedMarketiger(sim.baseURL, agent);
   const credentials = { email: MARKETIGER_DEMO_USER.email, password: MARKETIGER_DEMO_USER.password };
 
   const throughMachine = async () => {
-    const actor = createActor(machine, { clock: createUnrefClock() }).start();
+    const actor = await marketigerSignIn(machine, credentials);
     try {
-      actor.send({ type: 'auth.login', ...credentials });
-      const snapshot = await waitFor(actor, (s) => s.matches('signedIn') || s.matches('signedOut'), WAIT);
-      if (!snapshot.matches('signedIn')) throw new Error('the Marketiger machine did not sign in');
       const http = createAuthorizedAxios(actor, transport(sim.baseURL, agent));
       const response = await http.get('/Project/GetProjects');
       if (response.status !== 200) throw new Error('the first authorized request failed');
@@ -108,31 +162,8 @@ export function mrkterFlowsOn(sim: MrkterSimulator, agent: Agent): FlowVariants 
   const machine = mrkterMachine.provide({ actors: mrkterActors(api) });
 
   const throughMachine = async () => {
-    const actor = createActor(machine, { clock: createUnrefClock() }).start();
-    try {
-      actor.send({ type: 'auth.login', username: user.username, password: user.password });
-      let snapshot = await waitFor(
-        actor,
-        (s) => s.matches('selectingIdentity') || s.matches('signedOut'),
-        WAIT,
-      );
-      const identity = snapshot.context.identities[0];
-      if (!snapshot.matches('selectingIdentity') || !identity)
-        throw new Error('no identities to choose from');
-      actor.send({ type: 'identity.select', accountId: identity.accountId });
-      snapshot = await waitFor(
-        actor,
-        (s) => s.matches('awaitingCode') || s.matches('selectingIdentity'),
-        WAIT,
-      );
-      const code = sim.lastCode(snapshot.context.phoneNumber ?? undefined);
-      if (!snapshot.matches('awaitingCode') || !code) throw new Error('no SMS code was sent');
-      actor.send({ type: 'code.submit', code });
-      snapshot = await waitFor(actor, (s) => s.matches('signedIn') || !s.hasTag('busy'), WAIT);
-      if (!snapshot.matches('signedIn')) throw new Error('the Mrkter machine did not sign in');
-    } finally {
-      actor.stop();
-    }
+    const actor = await mrkterSignIn(machine, user, (phone) => sim.lastCode(phone));
+    actor.stop();
   };
 
   const auth = plainAxios(sim.authUrl, agent);
