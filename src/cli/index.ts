@@ -304,9 +304,9 @@ function exitOnInterrupt() {
 async function main() {
   const isSimulate = process.argv.slice(2).includes('simulate');
   if (!isSimulate) exitOnInterrupt();
-  // The machines' clock and the lock waits use timers that do not keep Node alive (a library must let
-  // a script exit); the command itself must: a process waiting for another's refresh has nothing else
-  // pending, and would end silently with exit code 0.
+  // The machines' clock (createUnrefClock) does not keep Node alive, so that a library's idle session
+  // lets a script exit; the command itself must stay until it is done, whatever it waits on (a
+  // machine's backoff timer included). The waits the library's callers await keep Node alive already.
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     await program.parseAsync(process.argv);
