@@ -32,7 +32,13 @@ import { MARKETIGER_DEMO_USER, startMarketigerSimulator } from '../src/testing/m
 import { defaultMrkterUsers, startMrkterSimulator } from '../src/testing/mrkterSimulator.js';
 import type { MrkterIdentity, TokenSet } from '../src/types.js';
 import { keepAliveAgent, plainAxios, providedMarketiger, transport } from './common.js';
-import { marketigerFlowsOn, marketigerSignIn, mrkterFlowsOn, mrkterSignIn } from './flows.js';
+import {
+  type FlowVariants,
+  marketigerFlowsOn,
+  marketigerSignIn,
+  mrkterFlowsOn,
+  mrkterSignIn,
+} from './flows.js';
 import { median, round } from './rounds.js';
 
 /** One measured part: runs once and says how many µs of it count. */
@@ -83,6 +89,17 @@ const afterDataWalk =
     return part();
   };
 
+/** The rows both providers have: the flow's two variants, and the machine alone in three surroundings. */
+function machineRows(flow: FlowVariants, machineOnly: Part): Record<string, Part> {
+  return {
+    straight: timed(flow.straight),
+    'through the machine': timed(flow.throughMachine),
+    'machine, tight loop': machineOnly,
+    'machine, between flows': between(flow.straight, machineOnly),
+    'machine, after a data walk': afterDataWalk(machineOnly),
+  };
+}
+
 async function marketiger(rounds: number, flows: number) {
   const sim = await startMarketigerSimulator();
   const agent = keepAliveAgent();
@@ -109,11 +126,7 @@ async function marketiger(rounds: number, flows: number) {
     try {
       return await measure(
         {
-          straight: timed(straight),
-          'through the machine': timed(throughMachine),
-          'machine, tight loop': machineOnly,
-          'machine, between flows': between(straight, machineOnly),
-          'machine, after a data walk': afterDataWalk(machineOnly),
+          ...machineRows({ straight, throughMachine }, machineOnly),
           'first GET, authorized client made for it': between(
             straight,
             timed(() =>
@@ -174,17 +187,7 @@ async function mrkter(rounds: number, flows: number) {
       },
     });
     const machineOnly = timed(async () => (await mrkterSignIn(instant, user, () => '123456')).stop());
-    return await measure(
-      {
-        straight: timed(straight),
-        'through the machine': timed(throughMachine),
-        'machine, tight loop': machineOnly,
-        'machine, between flows': between(straight, machineOnly),
-        'machine, after a data walk': afterDataWalk(machineOnly),
-      },
-      rounds,
-      flows,
-    );
+    return await measure(machineRows({ straight, throughMachine }, machineOnly), rounds, flows);
   } finally {
     agent.destroy();
     await sim.close();
