@@ -4,7 +4,8 @@
  * axios `adapter` that answers at once. Without a network the difference per request is the layer's own
  * work: its interceptors, the credentials, the whole-exchange deadline, the promise hops axios adds for
  * them. CPU time (`process.cpuUsage`) rather than wall time, so a slice of another process's time on a
- * shared core is not counted; rounds interleaved, the figure is the median of the per-round differences.
+ * shared core is not counted; rounds interleaved, and within a round the clients take turns in blocks of
+ * 100 requests; the figure is the median of the per-round differences.
  */
 import axios, { type AxiosAdapter, type AxiosInstance } from 'axios';
 import createAuthRefresh from 'axios-auth-refresh';
@@ -14,11 +15,13 @@ import { createUnrefClock } from '../src/clock.js';
 import { marketigerMachine } from '../src/machines/marketigerMachine.js';
 import type { TokenSet } from '../src/types.js';
 import type { Sizes } from './common.js';
-import { median, round } from './rounds.js';
+import { interleavedRounds, median, round } from './rounds.js';
 
 export interface AuthLayerResult {
   rounds: number;
   requests_per_round: number;
+  /** Within a round the clients take turns, this many requests each. */
+  requests_per_turn: number;
   /** Median CPU µs per request, per client. */
   cpu_us_per_request: { authcharts: number; plain_axios: number; axios_auth_refresh: number };
   /** Median over rounds of (authcharts − plain axios) CPU µs per request. */
@@ -52,19 +55,14 @@ async function signedInActor() {
   return { actor, tokens };
 }
 
+/** Requests per turn: the clients take turns in blocks this long within each round. */
+const BLOCK = 100;
+
 async function sequential(http: AxiosInstance, count: number) {
   for (let i = 0; i < count; i++) {
     const response = await http.get(path);
     if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
   }
-}
-
-/** CPU µs (user + system) that `work` takes. */
-async function cpuMicros(work: () => Promise<void>): Promise<number> {
-  const before = process.cpuUsage();
-  await work();
-  const used = process.cpuUsage(before);
-  return used.user + used.system;
 }
 
 export async function benchAuthLayer(sizes: Sizes): Promise<AuthLayerResult> {
@@ -82,25 +80,30 @@ export async function benchAuthLayer(sizes: Sizes): Promise<AuthLayerResult> {
     });
     createAuthRefresh(clients.axios_auth_refresh, async () => {});
 
-    const n = sizes.authLayerRequests;
-    const names = Object.keys(clients) as (keyof typeof clients)[];
-    const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<
-      keyof typeof clients,
-      number[]
-    >;
+    const turns = Math.max(1, Math.round(sizes.authLayerRequests / BLOCK));
+    const n = turns * BLOCK;
     // Two uncounted rounds let V8 optimise all three paths before anything is counted.
-    for (let r = 0; r < sizes.authLayerRounds + 2; r++) {
-      const shift = r % names.length;
-      for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
-        const us = await cpuMicros(() => sequential(clients[name], n));
-        if (r >= 2) samples[name].push(us / n);
-      }
-    }
+    const { cpu } = await interleavedRounds(
+      {
+        authcharts: () => sequential(clients.authcharts, BLOCK),
+        plain_axios: () => sequential(clients.plain_axios, BLOCK),
+        axios_auth_refresh: () => sequential(clients.axios_auth_refresh, BLOCK),
+      },
+      { rounds: sizes.authLayerRounds, warmup: 2, turns },
+    );
+    // CPU ms per round, as µs per request.
+    const perRequest = (name: keyof typeof clients) => cpu[name].map((ms) => (ms * 1000) / n);
+    const samples = {
+      authcharts: perRequest('authcharts'),
+      plain_axios: perRequest('plain_axios'),
+      axios_auth_refresh: perRequest('axios_auth_refresh'),
+    };
     const difference = (name: keyof typeof clients) =>
       round(median(samples[name].map((us, i) => us - samples.plain_axios[i]!)), 2);
     return {
       rounds: sizes.authLayerRounds,
       requests_per_round: n,
+      requests_per_turn: BLOCK,
       cpu_us_per_request: {
         authcharts: round(median(samples.authcharts), 2),
         plain_axios: round(median(samples.plain_axios), 2),

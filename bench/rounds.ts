@@ -28,28 +28,38 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Runs `warmup` uncounted rounds, then `rounds` counted ones, each variant once per round in a
- * rotated order; a round's time for a variant is its wall time.
+ * Runs `warmup` uncounted rounds, then `rounds` counted ones; a round's time for a variant is its wall
+ * time. Each round is `turns` turns (default 1), and in each turn every variant runs once, in an order
+ * rotated turn by turn; a round's sample is the sum of its turns. Many short turns put every variant
+ * in the same moments of a round, so a slow spell of the machine (another process, a CPU's frequency)
+ * falls on all alike instead of on the one variant that was running.
  */
 export async function interleavedRounds<K extends string>(
   variants: Record<K, Variant>,
-  options: { rounds: number; warmup: number },
+  options: { rounds: number; warmup: number; turns?: number },
 ): Promise<RoundsResult<K>> {
+  const turns = options.turns ?? 1;
   const names = Object.keys(variants) as K[];
   const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   const cpu = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
   for (let round = 0; round < options.warmup + options.rounds; round++) {
-    const shift = round % names.length;
-    const order = [...names.slice(shift), ...names.slice(0, shift)];
-    for (const name of order) {
-      const started = performance.now();
-      const cpuBefore = process.cpuUsage();
-      await variants[name]();
-      const cpuUsed = process.cpuUsage(cpuBefore);
-      const elapsed = performance.now() - started;
-      if (round >= options.warmup) {
-        samples[name].push(elapsed);
-        cpu[name].push((cpuUsed.user + cpuUsed.system) / 1000);
+    const wall = Object.fromEntries(names.map((name) => [name, 0])) as Record<K, number>;
+    const used = Object.fromEntries(names.map((name) => [name, 0])) as Record<K, number>;
+    for (let turn = 0; turn < turns; turn++) {
+      const shift = (round * turns + turn) % names.length;
+      for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+        const started = performance.now();
+        const cpuBefore = process.cpuUsage();
+        await variants[name]();
+        const cpuUsed = process.cpuUsage(cpuBefore);
+        wall[name] += performance.now() - started;
+        used[name] += (cpuUsed.user + cpuUsed.system) / 1000;
+      }
+    }
+    if (round >= options.warmup) {
+      for (const name of names) {
+        samples[name].push(wall[name]);
+        cpu[name].push(used[name]);
       }
     }
   }
