@@ -19,18 +19,23 @@
  * - Marketiger only, the first authorized request, timed alone between flows: on a client made for it
  *   (`createAuthorizedAxios`, as the flow does), on a plain axios instance made for it, and on a plain
  *   instance made once (as the straight-line flow does).
+ * - Marketiger only, the floor any statechart starts from, as whole sign-ins beside the others: the
+ *   straight-line flow with the login through the service (`createMarketigerApi`) instead of a bare
+ *   POST, and the same service call invoked by the smallest statechart that can sign in (three states,
+ *   one promise actor, one `assign`; no timers, no root actor) before the same plain GET.
  */
 import { parseArgs } from 'node:util';
 import axios from 'axios';
-import { fromPromise } from 'xstate';
+import { assign, createActor, fromPromise, setup, waitFor } from 'xstate';
 import { createAuthorizedAxios } from '../src/client/createAuthorizedAxios.js';
 import { marketigerMachine } from '../src/machines/marketigerMachine.js';
 import { mrkterMachine } from '../src/machines/mrkterMachine.js';
+import { createMarketigerApi } from '../src/services/marketiger/api.js';
 import { mrkterActors } from '../src/services/mrkter/actors.js';
 import { createMrkterApi } from '../src/services/mrkter/api.js';
 import { MARKETIGER_DEMO_USER, startMarketigerSimulator } from '../src/testing/marketigerSimulator.js';
 import { defaultMrkterUsers, startMrkterSimulator } from '../src/testing/mrkterSimulator.js';
-import type { MrkterIdentity, TokenSet } from '../src/types.js';
+import type { MarketigerApi, MrkterIdentity, TokenSet } from '../src/types.js';
 import { keepAliveAgent, plainAxios, providedMarketiger, transport } from './common.js';
 import {
   type FlowVariants,
@@ -100,6 +105,41 @@ function machineRows(flow: FlowVariants, machineOnly: Part): Record<string, Part
   };
 }
 
+/**
+ * The smallest statechart that signs in through `api`: what any XState machine costs around the same
+ * service call (an actor, a promise actor with the XState `signal`, a transition, an `assign`).
+ */
+function smallestSignIn(api: MarketigerApi) {
+  return setup({
+    types: {
+      context: {} as { accessToken: string | null },
+      events: {} as { type: 'auth.login'; email: string; password: string },
+    },
+    actors: {
+      login: fromPromise<TokenSet, { email: string; password: string }>(({ input, signal }) =>
+        api.login(input, { signal }),
+      ),
+    },
+  }).createMachine({
+    initial: 'signedOut',
+    context: { accessToken: null },
+    states: {
+      signedOut: { on: { 'auth.login': 'signingIn' } },
+      signingIn: {
+        invoke: {
+          src: 'login',
+          input: ({ event }) => ({ email: event.email, password: event.password }),
+          onDone: {
+            target: 'signedIn',
+            actions: assign({ accessToken: ({ event }) => event.output.accessToken }),
+          },
+        },
+      },
+      signedIn: {},
+    },
+  });
+}
+
 async function marketiger(rounds: number, flows: number) {
   const sim = await startMarketigerSimulator();
   const agent = keepAliveAgent();
@@ -123,6 +163,13 @@ async function marketiger(rounds: number, flows: number) {
     const signedIn = await marketigerSignIn(instant, credentials);
     const headers = { Authorization: `Bearer ${accessToken}` };
     const longLived = plainAxios(sim.baseURL, agent);
+    // The floor rows: the same GET as the straight-line flow, after a login through the service.
+    const api = createMarketigerApi({ baseURL: sim.baseURL, axios: plainAxios(sim.baseURL, agent) });
+    const smallest = smallestSignIn(api);
+    const firstGet = (accessToken: string | null) =>
+      plainAxios(sim.baseURL, agent).get('/Project/GetProjects', {
+        headers: { Authorization: `Bearer ${accessToken}` },
+      });
     try {
       return await measure(
         {
@@ -141,6 +188,19 @@ async function marketiger(rounds: number, flows: number) {
             straight,
             timed(() => longLived.get('/Project/GetProjects', { headers })),
           ),
+          'straight, login through the service': timed(async () =>
+            firstGet((await api.login(credentials)).accessToken),
+          ),
+          'smallest statechart around the service': timed(async () => {
+            const actor = createActor(smallest).start();
+            try {
+              actor.send({ type: 'auth.login', ...credentials });
+              const done = await waitFor(actor, (state) => state.matches('signedIn'), { timeout: 10_000 });
+              await firstGet(done.context.accessToken);
+            } finally {
+              actor.stop();
+            }
+          }),
         },
         rounds,
         flows,
