@@ -34,11 +34,11 @@ const baseURL = 'https://api.example.test/v2';
 const path = '/Project/GetProjects';
 
 /** An adapter that answers every request at once with an empty 200: no socket, no timer. */
-const answerAtOnce: AxiosAdapter = (config) =>
+export const answerAtOnce: AxiosAdapter = (config) =>
   Promise.resolve({ data: '', status: 200, statusText: 'OK', headers: {}, config, request: {} });
 
 /** A Marketiger actor signed in through an actor that answers at once (no simulator: nothing to wait for). */
-async function signedInActor() {
+export async function signedInActor() {
   const tokens: TokenSet = {
     accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c2lnbmF0dXJl',
     refreshToken: 'rt_bench_0123456789',
