@@ -56,9 +56,9 @@ export async function signedInActor() {
 }
 
 /** Requests per turn: the clients take turns in blocks this long within each round. */
-const BLOCK = 100;
+export const BLOCK = 100;
 
-async function sequential(http: AxiosInstance, count: number) {
+export async function sequential(http: AxiosInstance, count: number) {
   for (let i = 0; i < count; i++) {
     const response = await http.get(path);
     if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);

@@ -21,17 +21,8 @@ import axios, { type AxiosInstance } from 'axios';
 import createAuthRefresh from 'axios-auth-refresh';
 import { createAuthorizedAxios } from '../src/client/createAuthorizedAxios.js';
 import { Deadline } from '../src/time.js';
-import { answerAtOnce, signedInActor } from './authLayer.js';
+import { answerAtOnce, BLOCK, sequential, signedInActor } from './authLayer.js';
 import { interleavedRounds, median } from './rounds.js';
-
-const BLOCK = 100;
-
-async function sequential(http: AxiosInstance) {
-  for (let i = 0; i < BLOCK; i++) {
-    const response = await http.get('/Project/GetProjects');
-    if (response.status !== 200) throw new Error(`answered ${response.status}`);
-  }
-}
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '15' }, requests: { type: 'string', default: '5000' } },
@@ -46,43 +37,32 @@ const transport = {
 };
 const bearer = `Bearer ${tokens.accessToken}`;
 
-const withHeader = (http: AxiosInstance, options: { runWhen?: (config: object) => boolean } = {}) => {
+/**
+ * A client whose synchronous request interceptor sets the header; with `deadline`, also a `Deadline`
+ * as the signal, disarmed by a response interceptor; with `waiting`, also a second, async interceptor
+ * that `runWhen` skips, as `createAuthorizedAxios` has one for requests that wait for a refresh.
+ */
+function partial(parts: { deadline?: boolean; waiting?: boolean }): AxiosInstance {
+  const http = axios.create(transport);
   http.interceptors.request.use(
     (request) => {
       request.headers.set('Authorization', bearer);
+      if (parts.deadline) request.signal = new Deadline(15_000);
       return request;
     },
     undefined,
-    { synchronous: true, ...options },
+    parts.waiting ? { synchronous: true, runWhen: () => true } : { synchronous: true },
   );
+  if (parts.waiting)
+    http.interceptors.request.use(async (request) => request, undefined, { runWhen: () => false });
+  if (parts.deadline)
+    http.interceptors.response.use((response) => {
+      (response.config.signal as Deadline).disarm();
+      return response;
+    });
   return http;
-};
-const withDeadline = (http: AxiosInstance, options: { runWhen?: (config: object) => boolean } = {}) => {
-  http.interceptors.request.use(
-    (request) => {
-      request.headers.set('Authorization', bearer);
-      request.signal = new Deadline(15_000);
-      return request;
-    },
-    undefined,
-    { synchronous: true, ...options },
-  );
-  http.interceptors.response.use((response) => {
-    (response.config.signal as Deadline).disarm();
-    return response;
-  });
-  return http;
-};
-// The same judgement asked twice per request, as createAuthorizedAxios caches it.
-let judged: object | undefined;
-const goesAtOnce = (config: object) => {
-  judged = config;
-  return true;
-};
-const twoInterceptors = withDeadline(axios.create(transport), { runWhen: goesAtOnce });
-twoInterceptors.interceptors.request.use(async (request) => request, undefined, {
-  runWhen: (config) => config !== judged && !goesAtOnce(config),
-});
+}
+
 const anchor = axios.create(transport);
 anchor.interceptors.request.use((request) => {
   request.headers.set('Authorization', bearer);
@@ -92,16 +72,16 @@ createAuthRefresh(anchor, async () => {});
 
 const clients: Record<string, AxiosInstance> = {
   'plain axios, fixed header': axios.create({ ...transport, headers: { Authorization: bearer } }),
-  header: withHeader(axios.create(transport)),
-  '+ deadline': withDeadline(axios.create(transport)),
-  '+ waiting interceptor': twoInterceptors,
+  header: partial({}),
+  '+ deadline': partial({ deadline: true }),
+  '+ waiting interceptor': partial({ deadline: true, waiting: true }),
   authcharts: createAuthorizedAxios(actor, transport),
   'axios-auth-refresh': anchor,
 };
 const names = Object.keys(clients);
 try {
   const { cpu } = await interleavedRounds(
-    Object.fromEntries(names.map((name) => [name, () => sequential(clients[name]!)])),
+    Object.fromEntries(names.map((name) => [name, () => sequential(clients[name]!, BLOCK)])),
     { rounds: Number(values.rounds), warmup: 2, turns },
   );
   const plain = cpu[names[0]!]!;
