@@ -133,10 +133,18 @@ export function marketigerFlowsOn(sim: MarketigerSimulator, agent: Agent): FlowV
   return { throughMachine, straight };
 }
 
-async function marketigerFlows(sizes: Sizes) {
-  const sim = await startMarketigerSimulator();
+/**
+ * Both variants of one provider's sign-in in interleaved rounds, against a simulator `start` starts for
+ * them, over one keep-alive agent.
+ */
+async function flowRounds<S extends { close(): Promise<void> }>(
+  sizes: Sizes,
+  start: () => Promise<S>,
+  flowsOn: (sim: S, agent: Agent) => FlowVariants,
+) {
+  const sim = await start();
   const agent = keepAliveAgent();
-  const { throughMachine, straight } = marketigerFlowsOn(sim, agent);
+  const { throughMachine, straight } = flowsOn(sim, agent);
   try {
     return await interleavedRounds(
       {
@@ -201,28 +209,10 @@ export function mrkterFlowsOn(sim: MrkterSimulator, agent: Agent): FlowVariants 
   return { throughMachine, straight };
 }
 
-async function mrkterFlows(sizes: Sizes) {
-  // No SMS cooldown: the benchmark asks for a code per sign-in, many times a second, for the same phone.
-  const sim = await startMrkterSimulator({ smsCooldownMs: 0 });
-  const agent = keepAliveAgent();
-  const { throughMachine, straight } = mrkterFlowsOn(sim, agent);
-  try {
-    return await interleavedRounds(
-      {
-        machine: () => times(sizes.flowsPerRound, throughMachine),
-        straight: () => times(sizes.flowsPerRound, straight),
-      },
-      { rounds: sizes.flowRounds, warmup: 1 },
-    );
-  } finally {
-    agent.destroy();
-    await sim.close();
-  }
-}
-
 export async function benchFlows(sizes: Sizes): Promise<FlowResult> {
-  const marketiger = await marketigerFlows(sizes);
-  const mrkter = await mrkterFlows(sizes);
+  const marketiger = await flowRounds(sizes, () => startMarketigerSimulator(), marketigerFlowsOn);
+  // No SMS cooldown: the benchmark asks for a code per sign-in, many times a second, for the same phone.
+  const mrkter = await flowRounds(sizes, () => startMrkterSimulator({ smsCooldownMs: 0 }), mrkterFlowsOn);
   const perFlow = (ms: number) => round(ms / sizes.flowsPerRound, 3);
   return {
     rounds: sizes.flowRounds,
