@@ -31,8 +31,8 @@ export const chromiumArgs = [
 const launchOptions: LaunchOptions = { executablePath: CHROMIUM, headless: true, args: chromiumArgs };
 
 /** A browser with its own temporary profile, for suites that open a fresh context per test. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch(launchOptions);
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ ...launchOptions, args: [...chromiumArgs, ...extraArgs] });
 }
 
 /** One persistent context in `profileDir` (a new, empty directory). */

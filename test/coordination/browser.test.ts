@@ -9,16 +9,14 @@
  * that throws on write (as Safari's private mode did), no `BroadcastChannel`: no exception, one
  * warning per page, and the session works (one per tab, or still shared where that is safe).
  */
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildExample, launchChromium, launchChromiumContext, serveStatic } from '../../scripts/browser.js';
 import {
   MARKETIGER_DEMO_USER,
   type MarketigerSimulator,
@@ -26,7 +24,6 @@ import {
   startMarketigerSimulator,
 } from '../../src/testing/index.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const STEP_MS = 10_000;
 
 let work: string;
@@ -39,36 +36,17 @@ const pageErrors: string[] = [];
 const INSECURE_HOST = 'authcharts-lan.test';
 let degraded: Browser;
 let serverPort: number;
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'authcharts-coordination-'));
   const out = join(work, 'react');
-  const root = join(repo, 'examples', 'react');
-  await build({
-    root,
-    configFile: join(root, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: out, emptyOutDir: true },
-  });
-  server = await serve(out);
+  await buildExample('react', out);
+  ({ server } = await serveStatic({ react: out }));
   sim = await startMarketigerSimulator();
   const query = new URLSearchParams({ marketiger: sim.baseURL, coordinate: '1' });
   serverPort = (server.address() as AddressInfo).port;
-  pageUrl = `http://127.0.0.1:${serverPort}/index.html?${query}`;
-  context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: chromiumArgs,
-  });
+  pageUrl = `http://127.0.0.1:${serverPort}/react/index.html?${query}`;
+  context = await launchChromiumContext(join(work, 'profile'));
   context.setDefaultTimeout(STEP_MS);
   context.on('weberror', (error) => pageErrors.push(error.error().message));
 }, 120_000);
@@ -80,28 +58,6 @@ afterAll(async () => {
   await new Promise((done) => server?.close(done));
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-/** The static files of the built example, nothing outside its directory. */
-async function serve(root: string): Promise<Server> {
-  const types: Record<string, string> = {
-    '.html': 'text/html; charset=utf-8',
-    '.js': 'text/javascript; charset=utf-8',
-    '.css': 'text/css; charset=utf-8',
-  };
-  const http = createServer(async (req, res) => {
-    try {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-      const file = resolve(root, path.slice(1) || 'index.html');
-      if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) throw new Error('not found');
-      res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
-      createReadStream(file).pipe(res);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((ready) => http.listen(0, '127.0.0.1', ready));
-  return http;
-}
 
 const panel = (page: Page) => page.locator('#marketiger');
 const signedIn = (page: Page) => panel(page).getByRole('heading', { name: 'Signed in' }).waitFor();
@@ -175,11 +131,7 @@ describe('React example, two pages, one session (?coordinate=1)', () => {
 
 describe('browsers without the APIs the coordinator needs', () => {
   beforeAll(async () => {
-    degraded = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [...chromiumArgs, `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`],
-    });
+    degraded = await launchChromium([`--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`]);
   }, 60_000);
 
   /** A fresh profile with `init` run before each page's own script; its pages, their errors and warnings. */
@@ -216,7 +168,7 @@ describe('browsers without the APIs the coordinator needs', () => {
   it('an insecure context (http:// on a LAN name: no navigator.locks): one session per tab, one warning per page, no exception', async () => {
     // Arrange
     const query = new URLSearchParams({ marketiger: sim.baseURL, coordinate: '1' });
-    const url = `http://${INSECURE_HOST}:${serverPort}/index.html?${query}`;
+    const url = `http://${INSECURE_HOST}:${serverPort}/react/index.html?${query}`;
     const subject = await browserWith();
     try {
       const first = await subject.open(url);
@@ -280,7 +232,7 @@ describe('browsers without the APIs the coordinator needs', () => {
   it('localStorage that throws on write (Safari private mode): the session is kept in memory and still shared by the tabs, one warning per page, no exception', async () => {
     // Arrange: `&storage=local` makes the example keep the session in localStorage.
     const query = new URLSearchParams({ marketiger: sim.baseURL, coordinate: '1', storage: 'local' });
-    const url = `http://127.0.0.1:${serverPort}/index.html?${query}`;
+    const url = `http://127.0.0.1:${serverPort}/react/index.html?${query}`;
     const subject = await browserWith(
       "Storage.prototype.setItem = function () { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };",
     );
