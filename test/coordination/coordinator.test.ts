@@ -1,6 +1,7 @@
 /**
- * The in-memory coordinator's contract (the Redis one is held to the same in redis.test.ts), and the
- * link's handling of late and own notices.
+ * The in-memory coordinator's contract (its lock cases are contract.ts's, which the file coordinator
+ * runs too; the Redis one is held to the same in redis.test.ts), and the link's handling of late and
+ * own notices.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
@@ -9,19 +10,9 @@ import { coordinateSession } from '../../src/coordination/coordinateSession.js';
 import { createMemoryCoordinator } from '../../src/coordination/memory.js';
 import { coordinatedRefresh } from '../../src/coordination/refresh.js';
 import { keyState, noteIssued, storeSession } from '../../src/coordination/store.js';
-import type { SharedSession } from '../../src/coordination/types.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import type { TokenSet } from '../../src/services/types.js';
-
-const HOUR = 60 * 60 * 1000;
-const session = (accessToken: string): SharedSession => ({
-  accessToken,
-  refreshToken: `refresh-of-${accessToken}`,
-  accessTokenExpiresAt: Date.now() + HOUR,
-  refreshTokenExpiresAt: null,
-  issuedAt: Date.now(),
-  clockSkewMs: 0,
-});
+import { HOUR, itHoldsTheLockContract, session } from './contract.js';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -56,40 +47,7 @@ describe('createMemoryCoordinator', () => {
     await thirdLock.release();
   });
 
-  it("expires a lock its holder never releases, and then refuses that holder's fenced write", async () => {
-    // Arrange
-    const subject = createMemoryCoordinator();
-    const stuck = await subject.lock('k', { ttlMs: 50 });
-
-    // Act
-    const next = await subject.lock('k', { waitMs: 10_000 });
-    const late = await subject.write('k', session('late'), { fence: stuck.fence });
-    await stuck.release(); // frees nothing: the lock is another holder's now
-    const blocked = subject.lock('k', { waitMs: 50 });
-
-    // Assert
-    expect(late).toBeNull();
-    await expect(blocked).rejects.toMatchObject({ kind: 'timeout', retryable: true });
-    expect(await subject.write('k', session('fresh'), { fence: next.fence })).toMatchObject({ version: 1 });
-    await next.release();
-  });
-
-  it('stops waiting for the lock when the signal aborts', async () => {
-    // Arrange
-    const subject = createMemoryCoordinator();
-    const held = await subject.lock('k');
-    const controller = new AbortController();
-
-    // Act
-    const waiting = subject.lock('k', { signal: controller.signal });
-    controller.abort();
-
-    // Assert
-    await expect(waiting).rejects.toMatchObject({ kind: 'aborted' });
-    await held.release();
-    const after = await subject.lock('k', { waitMs: 100 });
-    await after.release();
-  });
+  itHoldsTheLockContract(async () => createMemoryCoordinator());
 
   it('hands out copies: what a caller changes does not change the store', async () => {
     // Arrange

@@ -1,6 +1,6 @@
 /**
- * The file coordinator holds to the coordinator contract (as memory.test.ts and redis.test.ts hold
- * theirs), with what only files need: modes, atomic replacement, a dead holder's lock, notices between
+ * The file coordinator holds to the coordinator contract (the lock cases of contract.ts, as the memory
+ * coordinator does in coordinator.test.ts; redis.test.ts holds Redis to its own), with what only files need: modes, atomic replacement, a dead holder's lock, notices between
  * instances that share nothing but the folder. Two real processes sharing it through the CLI are in
  * test/cli/session.test.ts.
  */
@@ -10,18 +10,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileCoordinator, type FileCoordinator, fileNameOf } from '../../src/coordination/file.js';
-import type { SessionNotice, SharedSession } from '../../src/coordination/types.js';
+import type { SessionNotice } from '../../src/coordination/types.js';
+import { HOUR, itHoldsTheLockContract, session } from './contract.js';
 
-const HOUR = 60 * 60 * 1000;
 const SAFETY_NET_MS = 10_000;
-const session = (accessToken: string): SharedSession => ({
-  accessToken,
-  refreshToken: `refresh-of-${accessToken}`,
-  accessTokenExpiresAt: Date.now() + HOUR,
-  refreshTokenExpiresAt: null,
-  issuedAt: Date.now(),
-  clockSkewMs: 0,
-});
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -85,24 +77,7 @@ describe('createFileCoordinator', () => {
     expect((await a.lock('k')).fence).toBeGreaterThan(secondLock.fence);
   });
 
-  it("expires a lock its holder never releases, and then refuses that holder's fenced write", async () => {
-    // arrange
-    const dir = await folder();
-    const subject = coordinator(dir);
-    const stuck = await subject.lock('k', { ttlMs: 50 });
-
-    // act
-    const next = await subject.lock('k', { waitMs: SAFETY_NET_MS });
-    const late = await subject.write('k', session('late'), { fence: stuck.fence });
-    await stuck.release(); // frees nothing: the lock is another holder's now
-    const blocked = subject.lock('k', { waitMs: 50 });
-
-    // assert
-    expect(late).toBeNull();
-    await expect(blocked).rejects.toMatchObject({ kind: 'timeout', retryable: true });
-    expect(await subject.write('k', session('fresh'), { fence: next.fence })).toMatchObject({ version: 1 });
-    await next.release();
-  });
+  itHoldsTheLockContract(async () => coordinator(await folder()));
 
   it('breaks at once a lock whose holder process on this host is gone (a Ctrl-C during a refresh)', async () => {
     // arrange: a lock file written by a process that has exited, far from its expiry
@@ -121,19 +96,6 @@ describe('createFileCoordinator', () => {
     // assert
     expect(lock.fence).toBeGreaterThan(0);
     await lock.release();
-  });
-
-  it('stops waiting for the lock when the signal aborts', async () => {
-    const dir = await folder();
-    const subject = coordinator(dir);
-    const held = await subject.lock('k');
-    const controller = new AbortController();
-
-    const waiting = subject.lock('k', { signal: controller.signal, waitMs: SAFETY_NET_MS });
-    controller.abort();
-
-    await expect(waiting).rejects.toMatchObject({ kind: 'aborted' });
-    await held.release();
   });
 
   it('loses no update when two instances write at the same time', async () => {
