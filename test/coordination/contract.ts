@@ -1,22 +1,10 @@
 /**
- * What the coordinator suites share: the session they store, and the lock cases every coordinator is
- * held to, run by each suite on its own store (memory in coordinator.test.ts, files in file.test.ts;
- * redis.test.ts times Redis's expiry in cases of its own).
+ * The lock cases every coordinator is held to, run by each suite on its own store: memory in
+ * coordinator.test.ts, files in file.test.ts (redis.test.ts times Redis's expiry in cases of its own).
  */
 import { expect, it } from 'vitest';
-import type { SessionCoordinator, SharedSession } from '../../src/coordination/types.js';
-
-export const HOUR = 60 * 60 * 1000;
-
-/** A signed-in session an hour from its access token's expiry, its refresh token named after it. */
-export const session = (accessToken: string): SharedSession => ({
-  accessToken,
-  refreshToken: `refresh-of-${accessToken}`,
-  accessTokenExpiresAt: Date.now() + HOUR,
-  refreshTokenExpiresAt: null,
-  issuedAt: Date.now(),
-  clockSkewMs: 0,
-});
+import type { SessionCoordinator } from '../../src/coordination/types.js';
+import { sharedSession as session } from '../sharedSession.js';
 
 /** Waits that should end at once, bounded so that a broken lock fails the test instead of hanging it. */
 const SAFETY_NET_MS = 10_000;

@@ -12,7 +12,10 @@ import { coordinatedRefresh } from '../../src/coordination/refresh.js';
 import { keyState, noteIssued, storeSession } from '../../src/coordination/store.js';
 import { marketigerMachine } from '../../src/machines/marketigerMachine.js';
 import type { TokenSet } from '../../src/services/types.js';
-import { HOUR, itHoldsTheLockContract, session } from './contract.js';
+import { sharedSession as session } from '../sharedSession.js';
+import { itHoldsTheLockContract } from './contract.js';
+
+const HOUR = 60 * 60 * 1000;
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileCoordinator, type FileCoordinator, fileNameOf } from '../../src/coordination/file.js';
 import type { SessionNotice } from '../../src/coordination/types.js';
-import { HOUR, itHoldsTheLockContract, session } from './contract.js';
+import { sharedSession as session } from '../sharedSession.js';
+import { itHoldsTheLockContract } from './contract.js';
 
+const HOUR = 60 * 60 * 1000;
 const SAFETY_NET_MS = 10_000;
 
 const cleanup: Array<() => unknown> = [];

@@ -1,20 +1,10 @@
 /** Marketiger: a session shared with other holders. Run by test/machines/marketiger.test.ts. */
 import { describe, expect, it } from 'vitest';
-import type { SharedSession } from '../../../src/coordination/types.js';
+import { sharedSession as shared } from '../../sharedSession.js';
 import { HOUR, settle } from '../harness.js';
 import { arrange, signedIn, start, T0 } from './fixtures.js';
 
 describe('marketigerMachine: a session shared with other holders', () => {
-  const shared = (accessToken: string, extra: Partial<SharedSession> = {}): SharedSession => ({
-    accessToken,
-    refreshToken: `refresh-of-${accessToken}`,
-    accessTokenExpiresAt: Date.now() + HOUR,
-    refreshTokenExpiresAt: null,
-    issuedAt: Date.now(),
-    clockSkewMs: 0,
-    ...extra,
-  });
-
   it("starts signed in from another holder's session, its refresh token ending 12 h after it was issued", () => {
     // arrange
     const stubs = arrange();

@@ -2,21 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import type { SharedSession } from '../../../src/coordination/types.js';
 import type { TokenSet } from '../../../src/services/types.js';
-import { deferred, HOUR } from '../harness.js';
+import { sharedSession } from '../../sharedSession.js';
+import { deferred } from '../harness.js';
 import { start, stateOf, stubApi, toSignedIn } from './fixtures.js';
 
 describe('mrkterMachine: a session shared with other holders', () => {
-  const shared = (accessToken: string, extra: Partial<SharedSession> = {}): SharedSession => ({
-    accessToken,
-    refreshToken: `refresh-of-${accessToken}`,
-    accessTokenExpiresAt: Date.now() + HOUR,
-    refreshTokenExpiresAt: null,
-    issuedAt: Date.now(),
-    clockSkewMs: 0,
-    accountId: 456,
-    sessionId: 'session-shared',
-    ...extra,
-  });
+  const shared = (accessToken: string, extra: Partial<SharedSession> = {}) =>
+    sharedSession(accessToken, { accountId: 456, sessionId: 'session-shared', ...extra });
 
   it("starts signed in from another holder's session, with its account and session ids, without a request", () => {
     // Arrange

@@ -6,23 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import type { SharedSession } from '../../../src/coordination/types.js';
 import { AuthError } from '../../../src/errors.js';
-import { settle as flush, HOUR } from '../harness.js';
+import { sharedSession } from '../../sharedSession.js';
+import { settle as flush } from '../harness.js';
 import type { SessionProvider, SessionSubject } from './providers.js';
 
 /** Registers the shared-session tests both providers pass, for one provider. */
 export function describeSharedSession(provider: SessionProvider): void {
   const { start, stubApi, toSignedIn } = provider;
   const stateOf = (subject: SessionSubject) => subject.getSnapshot().value;
-  const shared = (accessToken: string, extra: Partial<SharedSession> = {}): SharedSession => ({
-    accessToken,
-    refreshToken: `refresh-of-${accessToken}`,
-    accessTokenExpiresAt: Date.now() + HOUR,
-    refreshTokenExpiresAt: null,
-    issuedAt: Date.now(),
-    clockSkewMs: 0,
-    ...provider.sharedFields,
-    ...extra,
-  });
+  const shared = (accessToken: string, extra: Partial<SharedSession> = {}) =>
+    sharedSession(accessToken, { ...provider.sharedFields, ...extra });
 
   describe(`${provider.machineName}: a session shared with other holders, as both providers handle it`, () => {
     it('ignores a notice of the tokens it already has', async () => {
