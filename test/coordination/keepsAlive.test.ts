@@ -1,8 +1,9 @@
 /**
  * A wait someone awaits keeps Node alive until it ends: a script whose only pending work is a wait for
- * a session lock gets the lock (or its timeout), rather than ending with the promise never settled.
- * Each case runs `fixtures/waiter.ts` in its own process, where nothing else keeps the event loop
- * alive; before the fix both ended with exit code 13 and without their last line.
+ * a session lock, or a request waiting for a refresh, gets its answer (or its timeout), rather than
+ * ending with the promise never settled. Each case runs `fixtures/waiter.ts` in its own process, where
+ * nothing else keeps the event loop alive; before the fix each ended with exit code 13 and without its
+ * last line.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -71,6 +72,18 @@ describe('a wait for the session lock keeps a script alive', () => {
   it('rejects a memory lock wait with a timeout once waitMs has passed, rather than ending unanswered', async () => {
     // act
     const script = await runWaiter({ MODE: 'memory', WAIT_MS: '300' });
+    const { code, lines } = await script.exited;
+
+    // assert
+    expect(lines).toEqual(['waiting', 'rejected timeout']);
+    expect(code).toBe(0);
+  });
+});
+
+describe('a request waiting for a refresh keeps a script alive', () => {
+  it('rejects with a timeout once refreshWaitMs has passed, rather than ending unanswered', async () => {
+    // act: the machine's own timers are unref'd; only the request's wait is left
+    const script = await runWaiter({ MODE: 'refresh', WAIT_MS: '300' });
     const { code, lines } = await script.exited;
 
     // assert
