@@ -1,7 +1,8 @@
 /**
  * The benchmark harness runs end to end in quick mode, as a child process the way `npm run bench` runs
  * it, and exits on its own. Only outcomes are asserted, never timings: the storm after
- * `expireAccessTokens()` makes exactly one refresh and every request of it succeeds.
+ * `expireAccessTokens()` makes exactly one refresh and every request of it succeeds. The scripts that
+ * take a figure apart by hand (docs/benchmarks.md) run too, at the smallest sizes, and print every row.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,13 +15,13 @@ const workDir = mkdtempSync(join(tmpdir(), 'authcharts-bench-'));
 
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-function runQuickBench(out: string): Promise<{ code: number | null; output: string }> {
+/** Runs a benchmark script (`bench/<script>` and its arguments) as `npx tsx` would. */
+function runBench(script: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out, '--docs', 'none'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
@@ -39,7 +40,7 @@ describe('npm run bench -- --quick', () => {
     const out = join(workDir, 'results.json');
 
     // Act
-    const subject = await runQuickBench(out);
+    const subject = await runBench(['bench/run.ts', '--quick', '--out', out, '--docs', 'none']);
 
     // Assert
     expect(subject.code, subject.output).toBe(0);
@@ -71,4 +72,36 @@ describe('npm run bench -- --quick', () => {
     // A use case loads less than everything.
     expect(results.bundle_gzip_bytes.marketiger).toBeLessThan(results.bundle_gzip_bytes.all);
   }, 300_000);
+});
+
+describe('the scripts that take a figure apart', () => {
+  it.each([
+    {
+      script: ['bench/flowCost.ts', '--rounds', '1', '--flows', '1'],
+      rows: ['through the machine', 'smallest statechart around the service', 'machine, after a data walk'],
+    },
+    {
+      script: ['bench/authLayerParts.ts', '--rounds', '1', '--requests', '100'],
+      rows: ['+ deadline', '+ waiting interceptor', 'authcharts', 'axios-auth-refresh'],
+    },
+    {
+      script: ['bench/interleave.ts', 'mrkter', '--blocks', '1', '--flows', '1', '--work', '10'],
+      rows: ['straight + task', 'task alone', 'the machine adds'],
+    },
+    {
+      script: ['bench/profileFlows.ts', 'marketiger', '--blocks', '1', '--flows', '1'],
+      rows: ['xstate', 'all but idle'],
+    },
+  ])(
+    '$script.0 runs at its smallest sizes and prints its rows',
+    async ({ script, rows }) => {
+      // Act
+      const subject = await runBench(script);
+
+      // Assert
+      expect(subject.code, subject.output).toBe(0);
+      for (const row of rows) expect(subject.output, row).toContain(row);
+    },
+    120_000,
+  );
 });
