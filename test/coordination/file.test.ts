@@ -1,8 +1,8 @@
 /**
  * The file coordinator holds to the coordinator contract (the lock cases of contract.ts, as the memory
- * coordinator does in coordinator.test.ts; redis.test.ts holds Redis to its own), with what only files need: modes, atomic replacement, a dead holder's lock, notices between
- * instances that share nothing but the folder. Two real processes sharing it through the CLI are in
- * test/cli/session.test.ts.
+ * coordinator does in coordinator.test.ts; redis.test.ts holds Redis to its own), with what only files
+ * need: modes, atomic replacement, a dead holder's lock, notices between instances that share nothing
+ * but the folder. Two real processes sharing it through the CLI are in test/cli/session.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
