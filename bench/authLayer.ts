@@ -15,7 +15,7 @@ import { createUnrefClock } from '../src/clock.js';
 import { marketigerMachine } from '../src/machines/marketigerMachine.js';
 import type { TokenSet } from '../src/types.js';
 import type { Sizes } from './common.js';
-import { interleavedRounds, median, round } from './rounds.js';
+import { interleavedRounds, median, round, turnsFor } from './rounds.js';
 
 export interface AuthLayerResult {
   rounds: number;
@@ -80,7 +80,7 @@ export async function benchAuthLayer(sizes: Sizes): Promise<AuthLayerResult> {
     });
     createAuthRefresh(clients.axios_auth_refresh, async () => {});
 
-    const turns = Math.max(1, Math.round(sizes.authLayerRequests / BLOCK));
+    const turns = turnsFor(sizes.authLayerRequests, BLOCK);
     const n = turns * BLOCK;
     // Two uncounted rounds let V8 optimise all three paths before anything is counted.
     const { cpu } = await interleavedRounds(

@@ -22,12 +22,12 @@ import createAuthRefresh from 'axios-auth-refresh';
 import { createAuthorizedAxios } from '../src/client/createAuthorizedAxios.js';
 import { Deadline } from '../src/time.js';
 import { answerAtOnce, BLOCK, sequential, signedInActor } from './authLayer.js';
-import { interleavedRounds, median } from './rounds.js';
+import { interleavedRounds, median, turnsFor } from './rounds.js';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '15' }, requests: { type: 'string', default: '5000' } },
 });
-const turns = Math.max(1, Math.round(Number(values.requests) / BLOCK));
+const turns = turnsFor(Number(values.requests), BLOCK);
 const { actor, tokens } = await signedInActor();
 const transport = {
   baseURL: 'https://api.example.test/v2',

@@ -16,7 +16,7 @@ import {
   signedInMarketiger,
   transport,
 } from './common.js';
-import { interleavedRounds, pairedRatio, round } from './rounds.js';
+import { interleavedRounds, pairedRatio, round, turnsFor } from './rounds.js';
 
 export interface PerRequestResult {
   rounds: number;
@@ -67,7 +67,7 @@ export async function benchPerRequest(sizes: Sizes): Promise<PerRequestResult> {
       Object.assign(tokens, data.data);
     });
 
-    const turns = Math.max(1, Math.round(sizes.requestsPerRound / BLOCK));
+    const turns = turnsFor(sizes.requestsPerRound, BLOCK);
     const n = turns * BLOCK;
     const result = await interleavedRounds(
       {

@@ -67,6 +67,11 @@ export async function interleavedRounds<K extends string>(
   return { samples, cpu, medians };
 }
 
+/** How many turns of `block` units make a round of about `units` (at least one). */
+export function turnsFor(units: number, block: number): number {
+  return Math.max(1, Math.round(units / block));
+}
+
 /** The median over rounds of `samples[a][i] / samples[b][i]`: a ratio paired round by round. */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
   const ratios: number[] = [];
